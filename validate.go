@@ -31,45 +31,73 @@ func SkipValidation() CallOption {
 	return callOptionFunc(func(c *callConfig) { c.skipValidation = true })
 }
 
+// CheckEnv is what the pure checks know about the targets of a request. The
+// client fills it from pool and project lookups; tolokatest fills it from its
+// state, so the SDK and the fake apply the same rules.
+type CheckEnv struct {
+	// AllowDefaults is the call's CreateOptions.AllowDefaults.
+	AllowDefaults bool
+	// Pools by id; a pool missing here skips the pool-aware rules for its items.
+	Pools map[string]*Pool
+	// Projects by id; a project missing here skips the task_spec checks.
+	Projects map[string]*Project
+}
+
+// CheckTasks reports every problem Toloka would refuse in tasks sent in one
+// request, as FieldErrors indexed by position (toloka-api.md §4, §7).
+func CheckTasks(tasks []Task, env CheckEnv) []FieldError {
+	v := validator{collection: collectionTasks, env: env}
+	for i := range tasks {
+		v.task(i, &tasks[i])
+	}
+	v.budgets()
+	return v.errs
+}
+
+// CheckTaskSuites reports every problem Toloka would refuse in suites sent in
+// one request, as FieldErrors indexed by position (toloka-api.md §5, §7).
+func CheckTaskSuites(suites []TaskSuite, env CheckEnv) []FieldError {
+	v := validator{collection: collectionTaskSuites, env: env}
+	for i := range suites {
+		v.suite(i, &suites[i])
+	}
+	v.budgets()
+	return v.errs
+}
+
 // validateItems runs the checks of every create call on items, which is a
 // Task, a TaskSuite or a slice of either, and reports every problem at once.
-func (c *Client) validateItems(_ context.Context, collection string, items any, cfg *callConfig) error {
+func (c *Client) validateItems(_ context.Context, _ string, items any, cfg *callConfig) error {
 	if cfg.skipValidation {
 		return nil
 	}
-	var v validator
-	v.allowDefaults = cfg.create.AllowDefaults
-	v.collection = collection
+	env := CheckEnv{AllowDefaults: cfg.create.AllowDefaults}
+	var errs []FieldError
 	switch items := items.(type) {
 	case Task:
-		v.task(0, &items)
+		errs = CheckTasks([]Task{items}, env)
 	case []Task:
-		for i := range items {
-			v.task(i, &items[i])
-		}
+		errs = CheckTasks(items, env)
 	case TaskSuite:
-		v.suite(0, &items)
+		errs = CheckTaskSuites([]TaskSuite{items}, env)
 	case []TaskSuite:
-		for i := range items {
-			v.suite(i, &items[i])
-		}
+		errs = CheckTaskSuites(items, env)
 	default:
 		panic(fmt.Sprintf("toloka: validateItems called with %T", items))
 	}
-	v.budgets()
-	if len(v.errs) == 0 {
+	if len(errs) == 0 {
 		return nil
 	}
-	return &ValidationError{Errors: v.errs}
+	return &ValidationError{Errors: errs}
 }
 
 // validator collects field errors for one request.
 type validator struct {
-	collection    string
-	allowDefaults bool
-	inputBytes    int
-	outputBytes   int
-	errs          []FieldError
+	collection  string
+	env         CheckEnv
+	inputBytes  int
+	outputBytes int
+	errs        []FieldError
 }
 
 func (v *validator) add(index int, field, code, format string, args ...any) {
@@ -144,7 +172,7 @@ func (v *validator) outputValues(i int, field string, values Values) {
 func (v *validator) overlap(i int, o Overlap, what string) {
 	n, finite := o.Count()
 	switch {
-	case !o.IsSet() && !v.allowDefaults:
+	case !o.IsSet() && !v.env.AllowDefaults:
 		v.add(i, "overlap", CodeValueRequired, "%s needs an Overlap (FiniteOverlap(n) or InfiniteOverlap()), or call with CreateOptions{AllowDefaults: true} to use the pool's default", what)
 	case finite && n < MinOverlap:
 		v.add(i, "overlap", CodeValueLessThanMin, "overlap is %d; use %d to %d, or InfiniteOverlap()", n, MinOverlap, MaxOverlap)
