@@ -30,8 +30,10 @@ const (
 // Client talks to the Toloka API. Create it with NewClient; it is safe for
 // concurrent use by many goroutines, and holds no state a call can change.
 type Client struct {
-	baseURL    string // without a trailing slash
-	credential credential
+	baseURL string // without a trailing slash
+	// credential is a pointer so that even a formatted copy of the struct
+	// shows an address, never the secret.
+	credential *credential
 	httpClient *http.Client
 	userAgent  string
 }
@@ -56,7 +58,7 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	if c.credential.value == "" {
+	if c.credential == nil {
 		return nil, errors.New("toloka: no credential: use WithAPIKey, WithOAuthToken or WithEnv")
 	}
 	if c.httpClient == nil {
@@ -95,7 +97,7 @@ func (c *Client) setCredential(scheme, value, what string) error {
 	if strings.ContainsAny(value, " \t\r\n") {
 		return fmt.Errorf("toloka: the %s contains white space; pass the bare %s without a scheme", what, what)
 	}
-	c.credential = credential{scheme: scheme, value: value}
+	c.credential = &credential{scheme: scheme, value: value}
 	return nil
 }
 
@@ -221,10 +223,10 @@ type credential struct {
 	value  string
 }
 
-func (cr credential) header() string { return cr.scheme + " " + cr.value }
+func (cr *credential) header() string { return cr.scheme + " " + cr.value }
 
-func (cr credential) String() string {
-	if cr.value == "" {
+func (cr *credential) String() string {
+	if cr == nil {
 		return "none"
 	}
 	return cr.scheme + " [REDACTED]"
