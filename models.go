@@ -125,7 +125,7 @@ func (t Task) MarshalJSON() ([]byte, error) {
 		LocalizationConfig:       t.LocalizationConfig,
 	}
 	w.Overlap, w.InfiniteOverlap = t.Overlap.wire()
-	return json.Marshal(w)
+	return marshalJSON(w)
 }
 
 // UnmarshalJSON decodes a task as Toloka returns it, read-only fields
@@ -229,7 +229,7 @@ type suiteTaskJSON struct {
 // MarshalJSON encodes the writable fields of the task; ID and OriginTaskID
 // are left out.
 func (t SuiteTask) MarshalJSON() ([]byte, error) {
-	return json.Marshal(suiteTaskJSON{
+	return marshalJSON(suiteTaskJSON{
 		InputValues:              t.InputValues,
 		KnownSolutions:           t.KnownSolutions,
 		MessageOnUnknownSolution: t.MessageOnUnknownSolution,
@@ -286,7 +286,7 @@ func (s TaskSuite) MarshalJSON() ([]byte, error) {
 		TraitsNoneOfAny:      s.TraitsNoneOfAny,
 	}
 	w.Overlap, w.InfiniteOverlap = s.Overlap.wire()
-	return json.Marshal(w)
+	return marshalJSON(w)
 }
 
 // UnmarshalJSON decodes a suite as Toloka returns it; unknown fields are ignored.

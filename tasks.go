@@ -21,6 +21,14 @@ const (
 	collectionTaskSuites = "task_suites"
 )
 
+// endpointOf returns the API path that creates items of the collection.
+func endpointOf(collection string) string {
+	if collection == collectionTaskSuites {
+		return "task-suites"
+	}
+	return "tasks"
+}
+
 // BatchResult is the outcome of a batch create: what was created and what
 // was rejected, each keyed by the item's position in the request. A batch in
 // which some items were rejected is not an error; call Err to treat it as one.
@@ -158,7 +166,7 @@ func createBatch[T any](ctx context.Context, c *Client, collection string, items
 	}
 	res, err := decodeBatchResult[T](raw, collection)
 	if err != nil {
-		return nil, fmt.Errorf("toloka: POST /%s: decoding batch result: %w (body %q)", collection, err, excerpt(raw))
+		return nil, fmt.Errorf("toloka: POST /%s: decoding batch result: %w (body %q)", endpointOf(collection), err, excerpt(raw))
 	}
 	return res, nil
 }
@@ -178,7 +186,7 @@ func newCreateRequest(collection string, body any, q createQuery) (*apiRequest, 
 	if q.AsyncMode && q.OperationID != "" {
 		retry = retrySafe
 	}
-	return &apiRequest{method: http.MethodPost, path: collection, query: values, body: data, retry: retry}, nil
+	return &apiRequest{method: http.MethodPost, path: endpointOf(collection), query: values, body: data, retry: retry}, nil
 }
 
 // labelFieldErrors names the collection in the field errors of a server

@@ -52,16 +52,13 @@ func resourcePath(collection, id string, rest ...string) (string, error) {
 	return strings.Join(parts, "/"), nil
 }
 
-// encodeJSON encodes v without HTML escaping, which would bloat URLs and
-// markup in input_values for nothing.
+// encodeJSON encodes a request body.
 func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	data, err := marshalJSON(v)
+	if err != nil {
 		return nil, fmt.Errorf("toloka: encoding request: %w", err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return data, nil
 }
 
 // send performs the request and returns a 2xx response whose body the caller

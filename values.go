@@ -33,6 +33,19 @@ func (v *Values) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// marshalJSON encodes v without HTML escaping, which would turn every "&"
+// of a URL in input_values into \u0026 for nothing. The models' MarshalJSON
+// methods use it too, because encoding/json keeps a Marshaler's bytes as they are.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 // timestampLayout is Toloka's wire form (toloka-api.md §1.3): UTC, no zone
 // designator, fraction only when non-zero.
 const timestampLayout = "2006-01-02T15:04:05.999999999"
