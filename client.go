@@ -1,13 +1,16 @@
 package toloka
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
@@ -34,6 +37,18 @@ type Client struct {
 	credential credential
 	httpClient *http.Client
 	userAgent  string
+
+	// The send path's settings (transport.go, retry.go, limiter.go,
+	// hygiene.go). sleep, now and random are injected by tests.
+	retryPolicy       RetryPolicy
+	logger            *slog.Logger
+	limiter           RateLimiter
+	attemptTimeout    time.Duration
+	allowInsecureHTTP bool
+	maxBody           int64
+	sleep             func(context.Context, time.Duration) error
+	now               func() time.Time
+	random            func() float64
 }
 
 // Option configures a Client in NewClient. Options check their input and make
@@ -45,9 +60,13 @@ type Option func(*Client) error
 // WithBaseURL or WithEnv says otherwise.
 //
 // The default HTTP client sets no overall timeout, which would cut long
-// uploads and waits: bound each call with its ctx.
+// uploads and waits: bound each call with its ctx, and each attempt with
+// WithRequestTimeout. Its transport gives up on a response whose headers take
+// over two minutes. Requests are retried by DefaultRetryPolicy unless
+// WithRetryPolicy says otherwise. A plain http:// base URL is refused unless
+// its host is loopback or WithInsecureHTTP is given.
 func NewClient(opts ...Option) (*Client, error) {
-	c := &Client{baseURL: ProductionURL}
+	c := &Client{baseURL: ProductionURL, retryPolicy: DefaultRetryPolicy()}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -59,8 +78,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	if c.credential.value == "" {
 		return nil, errors.New("toloka: no credential: use WithAPIKey, WithOAuthToken or WithEnv")
 	}
-	if c.httpClient == nil {
-		c.httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	if err := c.initTransport(); err != nil {
+		return nil, err
 	}
 	c.userAgent = defaultUserAgent() + c.userAgent
 	return c, nil
