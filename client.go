@@ -75,7 +75,7 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	if c.credential.value == "" {
+	if c.credential.value == nil {
 		return nil, errors.New("toloka: no credential: use WithAPIKey, WithOAuthToken or WithEnv")
 	}
 	if err := c.initTransport(); err != nil {
@@ -114,7 +114,7 @@ func (c *Client) setCredential(scheme, value, what string) error {
 	if strings.ContainsAny(value, " \t\r\n") {
 		return fmt.Errorf("toloka: the %s contains white space; pass the bare %s without a scheme", what, what)
 	}
-	c.credential = credential{scheme: scheme, value: value}
+	c.credential = credential{scheme: scheme, value: func() string { return value }}
 	return nil
 }
 
@@ -234,16 +234,19 @@ func (c *Client) GoString() string { return c.String() }
 // the credential.
 func (c *Client) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
 
-// credential is an Authorization header value that formats as redacted.
+// credential is an Authorization header value that formats as redacted. The
+// key sits behind a closure: fmt prints a func as an address, so even
+// reflection-based formatting of a Client value ("%+v" of *c, a bad verb
+// such as "%s", a struct holding one) cannot reach it.
 type credential struct {
 	scheme string
-	value  string
+	value  func() string
 }
 
-func (cr credential) header() string { return cr.scheme + " " + cr.value }
+func (cr credential) header() string { return cr.scheme + " " + cr.value() }
 
 func (cr credential) String() string {
-	if cr.value == "" {
+	if cr.value == nil {
 		return "none"
 	}
 	return cr.scheme + " [REDACTED]"
