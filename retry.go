@@ -145,6 +145,8 @@ type RateLimitError struct {
 	Err *APIError
 }
 
+// Error describes the 429 and which limit was hit; it never contains the
+// credential.
 func (e *RateLimitError) Error() string {
 	what := "rate limit"
 	switch e.Interval {
@@ -205,6 +207,7 @@ type RetryError struct {
 	Err error
 }
 
+// Error is the last attempt's error followed by the number of attempts.
 func (e *RetryError) Error() string {
 	return fmt.Sprintf("%v (gave up after %d attempts)", e.Err, e.Attempts)
 }

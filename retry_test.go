@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -564,4 +566,113 @@ func TestNotAppliedClassification(t *testing.T) {
 	assert.False(t, notApplied(&net.OpError{Op: "read", Err: errors.New("reset")}))
 	assert.False(t, notApplied(&net.OpError{Op: "write", Err: errors.New("broken pipe")}))
 	assert.False(t, notApplied(context.DeadlineExceeded))
+}
+
+// trackedBody records whether it was read to the end and closed.
+type trackedBody struct {
+	r      io.Reader
+	eof    atomic.Bool
+	closed atomic.Bool
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.eof.Store(true)
+	}
+	return n, err
+}
+
+func (b *trackedBody) Close() error { b.closed.Store(true); return nil }
+
+func TestBodiesDrainedAndClosedBetweenAttempts(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var bodies []*trackedBody
+	rt := rtFunc(func(*http.Request) (*http.Response, error) {
+		b := &trackedBody{r: strings.NewReader(`{"code":"INTERNAL_ERROR","message":"Internal Error"}`)}
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+		return &http.Response{StatusCode: 500, Header: http.Header{}, Body: b}, nil
+	})
+	c, _ := newTestClient(t, rt, WithRetryPolicy(testPolicy))
+	_, err := c.GetPool(t.Context(), "7")
+	require.Error(t, err)
+	require.Len(t, bodies, 4)
+	for i, b := range bodies {
+		assert.True(t, b.eof.Load(), "body %d drained", i)
+		assert.True(t, b.closed.Load(), "body %d closed", i)
+	}
+}
+
+func TestRetriesReuseTheConnection(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int32
+	var calls atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) < 4 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `{"code":"REMOTE_SERVICE_UNAVAILABLE","message":"Service is temporary unavailable"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"id":"7"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c, err := NewClient(WithAPIKey(secret), WithBaseURL(srv.URL), WithRetryPolicy(RetryPolicy{MaxRetries: 3}))
+	require.NoError(t, err)
+	pool, err := c.GetPool(t.Context(), "7")
+	require.NoError(t, err)
+	assert.Equal(t, "7", pool.ID)
+	assert.Equal(t, int32(4), calls.Load())
+	assert.Equal(t, int32(1), conns.Load(), "drained error bodies let every retry reuse the connection")
+}
+
+func TestDialErrorFromRealListener(t *testing.T) {
+	t.Parallel()
+	// A port nobody listens on: the real transport reports a dial error, which
+	// a sync create may safely retry.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	c, err := NewClient(WithAPIKey(secret), WithBaseURL("http://"+addr), WithRetryPolicy(RetryPolicy{MaxRetries: 2}))
+	require.NoError(t, err)
+	tasks := []Task{{PoolID: "1", InputValues: Values{"a": "b"}, Overlap: FiniteOverlap(1)}}
+	_, err = c.CreateTasks(t.Context(), tasks, SkipValidation())
+	require.Error(t, err)
+	assert.False(t, errors.Is(err, ErrOutcomeUnknown), "a refused connection proves nothing was applied: %v", err)
+	var retryErr *RetryError
+	require.ErrorAs(t, err, &retryErr)
+	assert.Equal(t, 3, retryErr.Attempts)
+}
+
+func TestSendStreamsTheBody(t *testing.T) {
+	t.Parallel()
+	var reqCtx context.Context
+	calls := 0
+	rt := rtFunc(func(r *http.Request) (*http.Response, error) {
+		calls++
+		if calls == 1 {
+			return jsonResponse(502, ``), nil
+		}
+		reqCtx = r.Context()
+		return jsonResponse(200, `[{"type":"TASK_CREATE","success":true}]`), nil
+	})
+	c, _ := newTestClient(t, rt, WithRetryPolicy(testPolicy), WithRequestTimeout(time.Hour))
+	resp, err := c.send(t.Context(), &apiRequest{method: "GET", path: "operations/o/log", retry: retrySafe}, newCallConfig(nil))
+	require.NoError(t, err)
+	assert.Equal(t, 2, calls, "send retries like doJSON")
+	assert.NoError(t, reqCtx.Err(), "the attempt stays alive while the caller streams")
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.JSONEq(t, `[{"type":"TASK_CREATE","success":true}]`, string(data))
+	require.NoError(t, resp.Body.Close())
+	assert.ErrorIs(t, reqCtx.Err(), context.Canceled, "closing the body ends the attempt's timeout context")
 }
