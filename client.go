@@ -1,13 +1,16 @@
 package toloka
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
@@ -30,12 +33,22 @@ const (
 // Client talks to the Toloka API. Create it with NewClient; it is safe for
 // concurrent use by many goroutines, and holds no state a call can change.
 type Client struct {
-	baseURL string // without a trailing slash
-	// credential is a pointer so that even a formatted copy of the struct
-	// shows an address, never the secret.
-	credential *credential
+	baseURL    string // without a trailing slash
+	credential credential
 	httpClient *http.Client
 	userAgent  string
+
+	// The send path's settings (transport.go, retry.go, limiter.go,
+	// hygiene.go). sleep, now and random are injected by tests.
+	retryPolicy       RetryPolicy
+	logger            *slog.Logger
+	limiter           RateLimiter
+	attemptTimeout    time.Duration
+	allowInsecureHTTP bool
+	maxBody           int64
+	sleep             func(context.Context, time.Duration) error
+	now               func() time.Time
+	random            func() float64
 }
 
 // Option configures a Client in NewClient. Options check their input and make
@@ -47,9 +60,13 @@ type Option func(*Client) error
 // WithBaseURL or WithEnv says otherwise.
 //
 // The default HTTP client sets no overall timeout, which would cut long
-// uploads and waits: bound each call with its ctx.
+// uploads and waits: bound each call with its ctx, and each attempt with
+// WithRequestTimeout. Its transport gives up on a response whose headers take
+// over two minutes. Requests are retried by DefaultRetryPolicy unless
+// WithRetryPolicy says otherwise. A plain http:// base URL is refused unless
+// its host is loopback or WithInsecureHTTP is given.
 func NewClient(opts ...Option) (*Client, error) {
-	c := &Client{baseURL: ProductionURL}
+	c := &Client{baseURL: ProductionURL, retryPolicy: DefaultRetryPolicy()}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -58,11 +75,11 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	if c.credential == nil {
+	if c.credential.value == nil {
 		return nil, errors.New("toloka: no credential: use WithAPIKey, WithOAuthToken or WithEnv")
 	}
-	if c.httpClient == nil {
-		c.httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	if err := c.initTransport(); err != nil {
+		return nil, err
 	}
 	c.userAgent = defaultUserAgent() + c.userAgent
 	return c, nil
@@ -97,7 +114,7 @@ func (c *Client) setCredential(scheme, value, what string) error {
 	if strings.ContainsAny(value, " \t\r\n") {
 		return fmt.Errorf("toloka: the %s contains white space; pass the bare %s without a scheme", what, what)
 	}
-	c.credential = &credential{scheme: scheme, value: value}
+	c.credential = credential{scheme: scheme, value: func() string { return value }}
 	return nil
 }
 
@@ -217,16 +234,19 @@ func (c *Client) GoString() string { return c.String() }
 // the credential.
 func (c *Client) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
 
-// credential is an Authorization header value that formats as redacted.
+// credential is an Authorization header value that formats as redacted. The
+// key sits behind a closure: fmt prints a func as an address, so even
+// reflection-based formatting of a Client value ("%+v" of *c, a bad verb
+// such as "%s", a struct holding one) cannot reach it.
 type credential struct {
 	scheme string
-	value  string
+	value  func() string
 }
 
-func (cr *credential) header() string { return cr.scheme + " " + cr.value }
+func (cr credential) header() string { return cr.scheme + " " + cr.value() }
 
-func (cr *credential) String() string {
-	if cr == nil {
+func (cr credential) String() string {
+	if cr.value == nil {
 		return "none"
 	}
 	return cr.scheme + " [REDACTED]"

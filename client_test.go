@@ -16,11 +16,12 @@ import (
 const testKey = "AQAAAAAA-secret-key-0123456789"
 
 // newMockClient returns a client whose requests go to its own mock transport,
-// so tests can run in parallel.
+// so tests can run in parallel. Retries happen at once: tests never sleep.
 func newMockClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
-	c, err := NewClient(append([]Option{WithAPIKey(testKey), WithTransport(mt)}, opts...)...)
+	base := []Option{WithAPIKey(testKey), WithTransport(mt), WithRetryPolicy(RetryPolicy{MaxRetries: 2})}
+	c, err := NewClient(append(base, opts...)...)
 	require.NoError(t, err)
 	return c, mt
 }

@@ -301,7 +301,7 @@ func decodeFieldErrorPayload(payload json.RawMessage) []FieldError {
 			flat[key] = fe
 			continue
 		}
-		index, err := strconv.Atoi(key)
+		index, err := parseIndex(key)
 		var nested map[string]fieldErrorJSON
 		if err != nil || json.Unmarshal(v, &nested) != nil {
 			continue

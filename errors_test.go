@@ -155,6 +155,9 @@ func TestErrorsOverHTTP(t *testing.T) {
 
 	_, err = c.GetPool(context.Background(), "down")
 	require.ErrorContains(t, err, "connection reset by peer")
+	var retryErr *RetryError
+	require.ErrorAs(t, err, &retryErr)
+	assert.Equal(t, 3, retryErr.Attempts, "a GET is retried")
 	assert.Contains(t, err.Error(), "GET /pools/down")
 	assert.NotContains(t, err.Error(), testKey)
 }

@@ -21,6 +21,7 @@ func (f callOptionFunc) applyCall(c *callConfig) { f(c) }
 type callConfig struct {
 	create         CreateOptions
 	skipValidation bool
+	retry          *RetryPolicy // a RetryPolicy passed to the call; nil uses the client's
 }
 
 func newCallConfig(opts []CallOption) *callConfig {

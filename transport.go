@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -34,11 +36,6 @@ type apiRequest struct {
 	retry  retryClass
 }
 
-// maxSuccessBody bounds how much of a 2xx response is read into memory. A
-// 5,000-item sync batch echoing 1 MiB of input stays far below it; operation
-// logs are streamed and do not go through this bound.
-const maxSuccessBody = 256 << 20
-
 // resourcePath joins a collection and an id into a path, escaping the id so
 // that "/" or ".." in it cannot change the route.
 func resourcePath(collection, id string, rest ...string) (string, error) {
@@ -61,10 +58,199 @@ func encodeJSON(v any) ([]byte, error) {
 	return data, nil
 }
 
-// send performs the request and returns a 2xx response whose body the caller
-// must close. Any other status becomes an *APIError. When ctx is done, its
-// error is what the caller sees.
-func (c *Client) send(ctx context.Context, r *apiRequest, _ *callConfig) (*http.Response, error) {
+// maxSuccessBody bounds how much of a 2xx response is read into memory. A
+// 5,000-item sync batch echoes at most the 1 MiB input and 4 MiB output
+// budgets of its request (toloka-api.md §2.5) plus ids and timestamps, far
+// below it; a hostile or broken server cannot make the client hold more.
+// Responses read through send (operation logs) are streamed and bounded by
+// their readers.
+const maxSuccessBody = 64 << 20
+
+// AttemptHeader is sent with every request, numbering its attempts from 1, so
+// server logs and tolokatest can tell a retry from a new request. Toloka
+// ignores it.
+const AttemptHeader = "X-Request-Attempt"
+
+// send performs the request through the retry loop and returns a 2xx response
+// whose body the caller must close; the body is not read, so a caller can
+// stream it, and a failure while reading it is not retried. Any other status
+// becomes an *APIError (possibly wrapped; see roundTrip). When ctx is done,
+// its error is what the caller sees.
+func (c *Client) send(ctx context.Context, r *apiRequest, cfg *callConfig) (*http.Response, error) {
+	resp, _, err := c.roundTrip(ctx, r, cfg, false)
+	return resp, err
+}
+
+// doJSON sends the request and decodes a 2xx body into out (when out is not
+// nil). The body is read inside the attempt, bounded by maxSuccessBody, so a
+// connection lost mid-body is retried like any network error.
+func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any, opts []CallOption) error {
+	cfg := newCallConfig(opts)
+	resp, data, err := c.roundTrip(ctx, r, cfg, true)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("toloka: %s /%s: decoding %d response: %w (body %q)", r.method, r.path, resp.StatusCode, err, excerpt(data))
+	}
+	return nil
+}
+
+// roundTrip is the one retry loop every request goes through. With buffered
+// set it reads the 2xx body inside the attempt and returns it, and the
+// response's body is already closed.
+//
+// Each attempt first waits for the client's rate limiter, then sends; a failed
+// attempt is judged by the call's RetryPolicy (retry.go), logged, and followed
+// by a ctx-aware sleep. The error returned is the last attempt's, wrapped in
+// *RetryError when at least one retry was made, or ctx.Err() once ctx is
+// done.
+func (c *Client) roundTrip(ctx context.Context, r *apiRequest, cfg *callConfig, buffered bool) (*http.Response, []byte, error) {
+	policy := c.retryPolicy
+	if cfg != nil && cfg.retry != nil {
+		policy = *cfg.retry
+		if err := policy.validate(); err != nil {
+			return nil, nil, err
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		if c.limiter != nil {
+			if err := c.limiter.Wait(ctx); err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return nil, nil, ctxErr
+				}
+				return nil, nil, withAttempts(fmt.Errorf("toloka: %s /%s: waiting for the rate limiter: %w", r.method, r.path, err), attempt-1)
+			}
+		}
+		res := c.attempt(ctx, r, attempt, buffered)
+		if res.ctxErr != nil {
+			c.logAttempt(ctx, r, attempt, res, verdict{err: res.ctxErr})
+			return nil, nil, res.ctxErr
+		}
+		if res.fail == nil {
+			c.logAttempt(ctx, r, attempt, res, verdict{})
+			return res.resp, res.body, nil
+		}
+		v := policy.judge(r, *res.fail, attempt-1, c.now(), c.random())
+		if v.retry {
+			// A wait that would outlast the deadline only delays the error.
+			if deadline, ok := ctx.Deadline(); ok && c.now().Add(v.delay).After(deadline) {
+				v.retry = false
+			}
+		}
+		c.logAttempt(ctx, r, attempt, res, v)
+		if !v.retry {
+			return nil, nil, withAttempts(v.err, attempt)
+		}
+		if err := c.sleep(ctx, v.delay); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, nil, ctxErr
+			}
+			return nil, nil, err
+		}
+	}
+}
+
+// withAttempts wraps the final error in *RetryError once a retry was made.
+func withAttempts(err error, attempts int) error {
+	if attempts <= 1 {
+		return err
+	}
+	return &RetryError{Attempts: attempts, Err: err}
+}
+
+// attemptResult is the outcome of one send: a 2xx response, a failure for
+// the loop to judge, or the end of the caller's ctx.
+type attemptResult struct {
+	resp      *http.Response
+	body      []byte
+	status    int // 0 when no response arrived
+	requestID string
+	fail      *failure
+	ctxErr    error
+}
+
+// attempt sends the request once, under the per-attempt timeout if one is set.
+// Error bodies are read (at most maxErrorBody) and closed here, so the
+// connection can be reused before the next attempt.
+func (c *Client) attempt(ctx context.Context, r *apiRequest, n int, buffered bool) attemptResult {
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if c.attemptTimeout > 0 {
+		actx, cancel = context.WithTimeout(ctx, c.attemptTimeout)
+	}
+	req, err := c.newHTTPRequest(actx, r, n)
+	if err != nil {
+		cancel()
+		return attemptResult{fail: &failure{err: err, permanent: true}}
+	}
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		cancel()
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return attemptResult{ctxErr: ctxErr}
+		}
+		return attemptResult{fail: c.transportFailure(r, actx, stripURLError(err), "")}
+	}
+	res := attemptResult{status: resp.StatusCode, requestID: resp.Header.Get("X-Request-Id")}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if !buffered {
+			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+			res.resp = resp
+			return res
+		}
+		defer cancel()
+		data, err := readBounded(resp.Body, c.maxBody)
+		resp.Body.Close()
+		resp.Body = http.NoBody
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return attemptResult{ctxErr: ctxErr}
+			}
+			res.fail = c.transportFailure(r, actx, err, fmt.Sprintf("reading the %d response", resp.StatusCode))
+			return res
+		}
+		res.resp, res.body = resp, data
+		return res
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	cancel()
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return attemptResult{ctxErr: ctxErr}
+	}
+	apiErr := newAPIError(r.method, "/"+r.path, resp.StatusCode, data)
+	if apiErr.RequestID != "" {
+		res.requestID = apiErr.RequestID
+	}
+	res.fail = &failure{err: apiErr, apiErr: apiErr, header: resp.Header}
+	return res
+}
+
+// transportFailure describes a failure without a usable response.
+func (c *Client) transportFailure(r *apiRequest, actx context.Context, cause error, doing string) *failure {
+	prefix := fmt.Sprintf("toloka: %s /%s", r.method, r.path)
+	if doing != "" {
+		prefix += ": " + doing
+	}
+	var err error
+	if actx.Err() != nil && c.attemptTimeout > 0 {
+		err = fmt.Errorf("%s: attempt timed out after %s: %w", prefix, c.attemptTimeout, cause)
+	} else {
+		err = fmt.Errorf("%s: %w", prefix, cause)
+	}
+	return &failure{err: err, notApplied: notApplied(cause), permanent: permanentTransportError(cause)}
+}
+
+// newHTTPRequest builds one attempt's request. The body is a fresh reader
+// over the encoded bytes each time, and http.NewRequest sets GetBody, so a
+// redirect or an HTTP/2 retry inside net/http can replay it too.
+func (c *Client) newHTTPRequest(ctx context.Context, r *apiRequest, attempt int) (*http.Request, error) {
 	u := c.baseURL + "/" + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
@@ -80,22 +266,11 @@ func (c *Client) send(ctx context.Context, r *apiRequest, _ *callConfig) (*http.
 	req.Header.Set("Authorization", c.credential.header())
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set(AttemptHeader, strconv.Itoa(attempt))
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.httpClient.Do(req)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		return nil, fmt.Errorf("toloka: %s /%s: %w", r.method, r.path, stripURLError(err))
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return nil, newAPIError(r.method, "/"+r.path, resp.StatusCode, data)
+	return req, nil
 }
 
 // stripURLError drops the *url.Error wrapper, whose text repeats the full
@@ -108,29 +283,73 @@ func stripURLError(err error) error {
 	return err
 }
 
-// doJSON sends the request and decodes a 2xx body into out (when out is not nil).
-func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any, opts []CallOption) error {
-	cfg := newCallConfig(opts)
-	resp, err := c.send(ctx, r, cfg)
+// responseTooLargeError is a 2xx body over the client's bound. It is not
+// retried: the server would send the same body again.
+type responseTooLargeError struct{ limit int64 }
+
+func (e *responseTooLargeError) Error() string {
+	return fmt.Sprintf("response larger than %d bytes", e.limit)
+}
+
+// readBounded reads all of body, failing once it exceeds limit bytes.
+func readBounded(body io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSuccessBody+1))
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
+	if int64(len(data)) > limit {
+		return nil, &responseTooLargeError{limit: limit}
+	}
+	return data, nil
+}
+
+// cancelOnClose ends a streamed attempt's timeout context when the caller
+// closes the body.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// logAttempt writes one debug line per attempt. It logs the method, the path
+// without its query, the status, the attempt number, the delay before the
+// next attempt and Toloka's request_id; never a body, a header or the
+// credential. API errors are logged by code only, since their messages may
+// quote the request.
+func (c *Client) logAttempt(ctx context.Context, r *apiRequest, attempt int, res attemptResult, v verdict) {
+	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.method),
+		slog.String("path", "/"+r.path),
+		slog.Int("status", res.status),
+		slog.Int("attempt", attempt),
+		slog.Duration("delay", v.delay),
+		slog.String("request_id", res.requestID),
+	}
+	outcome := "ok"
+	switch {
+	case res.ctxErr != nil:
+		outcome = "canceled"
+		attrs = append(attrs, slog.String("error", res.ctxErr.Error()))
+	case res.fail != nil && v.retry:
+		outcome = "retry"
+	case res.fail != nil:
+		outcome = "failed"
+	}
+	if res.fail != nil {
+		if res.fail.apiErr != nil {
+			attrs = append(attrs, slog.String("code", res.fail.apiErr.Code))
+		} else {
+			attrs = append(attrs, slog.String("error", res.fail.err.Error()))
 		}
-		return fmt.Errorf("toloka: %s /%s: reading response: %w", r.method, r.path, err)
 	}
-	if len(data) > maxSuccessBody {
-		return fmt.Errorf("toloka: %s /%s: response larger than %d bytes", r.method, r.path, maxSuccessBody)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("toloka: %s /%s: decoding %d response: %w (body %q)", r.method, r.path, resp.StatusCode, err, excerpt(data))
-	}
-	return nil
+	attrs = append(attrs, slog.String("outcome", outcome))
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "toloka: request attempt", attrs...)
 }
