@@ -21,6 +21,7 @@ func (f callOptionFunc) applyCall(c *callConfig) { f(c) }
 type callConfig struct {
 	create         CreateOptions
 	skipValidation bool
+	async          asyncConfig // operation id, polling, read-back (async.go, wait.go)
 }
 
 func newCallConfig(opts []CallOption) *callConfig {
