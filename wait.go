@@ -226,6 +226,11 @@ func (c *Client) waitOperation(ctx context.Context, id string, op *Operation, cf
 		waited time.Duration
 		delay  = policy.FirstDelay
 	)
+	if op == nil {
+		// Picked up by id: the first poll is at once, and the operation has
+		// likely been running for a while.
+		delay = policy.Interval
+	}
 	for {
 		if op != nil {
 			if w.progress != nil {
@@ -243,8 +248,12 @@ func (c *Client) waitOperation(ctx context.Context, id string, op *Operation, cf
 			waited += delay
 			delay = policy.next(waited)
 		}
-		next, err := c.GetOperation(ctx, id, opts...)
-		polls++
+		var next *Operation
+		err := ctx.Err()
+		if err == nil {
+			next, err = c.GetOperation(ctx, id, opts...)
+			polls++
+		}
 		if err != nil {
 			if ctx.Err() != nil && op != nil {
 				return nil, waitError(op, timedOut(), ctx.Err())
