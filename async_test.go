@@ -324,9 +324,9 @@ func TestCreateAsyncOperationAlreadyExistsMismatch(t *testing.T) {
 	t.Parallel()
 	cases := map[string]struct {
 		endpoint, body, want string
-		suites              bool
+		suites               bool
 	}{
-		"other type": {"tasks", `{"id":"$ID","type":"POOL.OPEN","status":"SUCCESS"}`, "already belongs to a POOL.OPEN operation, not a TASK.BATCH_CREATE upload", false},
+		"other type":        {"tasks", `{"id":"$ID","type":"POOL.OPEN","status":"SUCCESS"}`, "already belongs to a POOL.OPEN operation, not a TASK.BATCH_CREATE upload", false},
 		"tasks, not suites": {"task-suites", `{"id":"$ID","type":"TASK.BATCH_CREATE","status":"RUNNING"}`, "not a TASK_SUITE.BATCH_CREATE upload", true},
 		"other item count":  {"tasks", `{"id":"$ID","type":"TASK.BATCH_CREATE","status":"SUCCESS","details":{"total_count":7}}`, "upload of 7 tasks, and this call has 2", false},
 	}

@@ -49,7 +49,7 @@ func TestWaitOperationEveryStatusPath(t *testing.T) {
 	seq := serveOps(mt,
 		opBody(OperationPending, 0),
 		opBody(OperationRunning, 40),
-		opBody("PAUSED_FOR_MAINTENANCE", 60), // unknown: not finished
+		opBody("PAUSED_FOR_MAINTENANCE", 60),                                  // unknown: not finished
 		`{"id":"`+waitOpID+`","type":"TASK.BATCH_CREATE","status":"RUNNING"}`, // no progress
 		opBody(OperationSuccess, 100))
 	sleeps := &sleepRecorder{}
