@@ -55,18 +55,10 @@ func (e *OperationLogEntry) ItemIndex() (index int, ok bool) {
 }
 
 // marker returns the raw JSON value of the top-level ItemIndexKey of the
-// input, and whether the key is there.
+// input, and whether the key is there. A key of the same name nested inside
+// input_values is not the marker.
 func (e *OperationLogEntry) marker() (json.RawMessage, bool) {
-	if len(e.Input) == 0 || !bytes.Contains(e.Input, []byte(ItemIndexKey)) {
-		return nil, false
-	}
-	var m struct {
-		Index json.RawMessage `json:"__item_idx"`
-	}
-	if json.Unmarshal(e.Input, &m) != nil || m.Index == nil {
-		return nil, false
-	}
-	return m.Index, true
+	return topLevelValue(e.Input, ItemIndexKey)
 }
 
 // parseIndex reads "12" or 12; at most 9 digits, so it cannot overflow.
@@ -91,20 +83,23 @@ func parseIndex(raw json.RawMessage) (int, bool) {
 // CreatedID returns the id of the task or task suite a successful create
 // step made, or "" when the output names none.
 func (e *OperationLogEntry) CreatedID() string {
-	if !e.Success || len(e.Output) == 0 {
+	if !e.Success {
 		return ""
 	}
-	var out struct {
-		TaskID      string `json:"task_id"`
-		TaskSuiteID string `json:"task_suite_id"`
+	for _, key := range [...]string{"task_suite_id", "task_id"} {
+		raw, ok := topLevelValue(e.Output, key)
+		if !ok || len(raw) < 2 || raw[0] != '"' {
+			continue
+		}
+		if bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw[1 : len(raw)-1])
+		}
+		var id string
+		if json.Unmarshal(raw, &id) == nil {
+			return id
+		}
 	}
-	if json.Unmarshal(e.Output, &out) != nil {
-		return ""
-	}
-	if out.TaskSuiteID != "" {
-		return out.TaskSuiteID
-	}
-	return out.TaskID
+	return ""
 }
 
 // collection returns the FieldError collection of the entry's type.
@@ -402,4 +397,96 @@ func isItemStep(typ string) bool {
 
 func cloneEntry(e *OperationLogEntry) OperationLogEntry {
 	return OperationLogEntry{Type: e.Type, Success: e.Success, Input: bytes.Clone(e.Input), Output: bytes.Clone(e.Output)}
+}
+
+// topLevelValue returns the raw value of key in the JSON object obj, without
+// decoding anything else, so the per-entry cost of reading a long log stays
+// near zero. obj has been validated by the decoder; anything unexpected
+// reads as absent. Keys are compared exactly, as written.
+func topLevelValue(obj []byte, key string) (json.RawMessage, bool) {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return nil, false
+	}
+	i++
+	for {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] != '"' {
+			return nil, false
+		}
+		start := i
+		if i = skipString(obj, i); i < 0 {
+			return nil, false
+		}
+		name := obj[start+1 : i-1]
+		if i = skipSpace(obj, i); i >= len(obj) || obj[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(obj, i+1)
+		valueStart := i
+		if i = skipValue(obj, i); i < 0 {
+			return nil, false
+		}
+		if string(name) == key {
+			return obj[valueStart:i], true
+		}
+		if i = skipSpace(obj, i); i >= len(obj) || obj[i] != ',' {
+			return nil, false
+		}
+		i++
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"', or
+// -1 when it is not closed.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index after the value starting at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				if i = skipString(b, i); i < 0 {
+					return -1
+				}
+				i--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return -1
+	}
+	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
+		i++
+	}
+	return i
 }
