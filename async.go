@@ -28,6 +28,7 @@ const MaxAsyncBatch = 10000
 type asyncConfig struct {
 	operationID string
 	readBack    bool
+	resultsInto *UploadResults
 	wait        waitConfig
 }
 
@@ -49,6 +50,16 @@ func WithOperationID(id string) CallOption {
 // GET /tasks (or /task-suites) request per pool and per 10,000 created items.
 func WithReadBack() CallOption {
 	return callOptionFunc(func(c *callConfig) { c.async.readBack = true })
+}
+
+// WithUploadResultsInto makes CreateTasksAndWait and
+// CreateTaskSuitesAndWait also store the full per-item reading of the log in
+// *dst, including what a BatchResult has no place for: entries about no
+// single item, such as a failed POOL_OPEN step of an upload with
+// CreateOptions.OpenPool, and entries that could not be placed. dst is
+// written once the log is read, whatever the call returns.
+func WithUploadResultsInto(dst *UploadResults) CallOption {
+	return callOptionFunc(func(c *callConfig) { c.async.resultsInto = dst })
 }
 
 // checkOperationID accepts only canonical lowercase UUIDs, so the id sent is
@@ -260,7 +271,9 @@ func (e *IncompleteResultsError) Is(target error) bool { return target == ErrInc
 // Results hold the field errors by index; errors.As finds a
 // *ValidationError and errors.Is matches both ErrOperationFailed and
 // ErrValidation. When the upload succeeded but the log leaves items
-// unaccounted for, the error is an *IncompleteResultsError.
+// unaccounted for, the error is an *IncompleteResultsError. Log entries about
+// no single item (a POOL_OPEN step, say) are not part of the batch result:
+// WithUploadResultsInto gets them.
 func (c *Client) CreateTasksAndWait(ctx context.Context, tasks []Task, opts ...CallOption) (*TaskBatchResult, error) {
 	return createAndWait(ctx, c, collectionTasks, tasks, itemAccess[Task]{
 		setID: func(t *Task, id string) { t.ID = id },
@@ -302,6 +315,9 @@ func createAndWait[T any](ctx context.Context, c *Client, collection string, ite
 		return nil, err
 	}
 	results, logErr := c.ReadUploadResults(ctx, id, len(items), opts...)
+	if logErr == nil && cfg.async.resultsInto != nil {
+		*cfg.async.resultsInto = *results
+	}
 	if opErr != nil {
 		if logErr != nil {
 			return nil, errors.Join(opErr, fmt.Errorf("toloka: reading the log of failed operation %s: %w", id, logErr))

@@ -413,8 +413,12 @@ func TestCreateTasksAndWaitPartialSuccess(t *testing.T) {
 		return created("task")(i, input)
 	}
 	f.extraLog = []map[string]any{{"type": LogPoolOpen, "success": true, "input": map[string]any{"pool_id": "21"}, "output": map[string]any{}}}
-	res, err := c.CreateTasksAndWait(context.Background(), asyncTasks(3), CreateOptions{SkipInvalidItems: true}, (&sleepRecorder{}).option())
+	var all UploadResults
+	res, err := c.CreateTasksAndWait(context.Background(), asyncTasks(3), CreateOptions{SkipInvalidItems: true}, (&sleepRecorder{}).option(), WithUploadResultsInto(&all))
 	require.NoError(t, err, "partial success is not an error")
+	require.Len(t, all.Other, 1, "the POOL_OPEN entry is reported, not dropped")
+	assert.Equal(t, LogPoolOpen, all.Other[0].Type)
+	assert.Equal(t, map[int]string{0: "task-0000", 2: "task-0002"}, all.Created)
 	assert.Equal(t, []int{0, 2}, res.CreatedIndexes())
 	require.Equal(t, []int{1}, res.RejectedIndexes())
 	assert.Equal(t, "tasks[1].input_values.image: INVALID_URL_SYNTAX: Value must be in valid url format", res.ValidationErrors[1][0].Error())

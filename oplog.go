@@ -335,7 +335,7 @@ func (r *UploadResults) fieldErrors() []FieldError {
 // The log is streamed: memory grows with the number of items (one id or one
 // set of field errors each), not with the size of the log.
 func (c *Client) ReadUploadResults(ctx context.Context, operationID string, items int, opts ...CallOption) (*UploadResults, error) {
-	res := &UploadResults{Created: map[int]string{}, ValidationErrors: map[int][]FieldError{}}
+	res := &UploadResults{Created: make(map[int]string, max(items, 0)), ValidationErrors: map[int][]FieldError{}}
 	err := c.readLog(ctx, operationID, true, opts, func(e *OperationLogEntry) error {
 		res.add(e, items)
 		return nil
