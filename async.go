@@ -156,6 +156,11 @@ func createAsync[T any](ctx context.Context, c *Client, collection string, items
 	if errors.As(err, &apiErr) && apiErr.Code == CodeOperationAlreadyExists {
 		return c.adoptOperation(ctx, id, collection, len(items), apiErr, opts)
 	}
+	if err != nil && apiErr == nil {
+		// No answer (network, ctx): the batch may have been accepted. The
+		// id is what lets the caller find out without creating it twice.
+		return nil, fmt.Errorf("toloka: POST /%s with operation_id %s: Toloka may have accepted the batch; call again with WithOperationID(%q), or WaitOperation, to find out without creating it twice: %w", r.path, id, id, err)
+	}
 	if err != nil {
 		return nil, labelFieldErrors(err, collection)
 	}

@@ -658,3 +658,18 @@ func TestAsyncCallsDoNotLeakTheCredential(t *testing.T) {
 	assert.NotContains(t, err.Error(), asyncTestKey)
 	assert.NotContains(t, fmt.Sprintf("%+v %#v", err, err), asyncTestKey)
 }
+
+func TestCreateAsyncLostAnswerNamesTheOperationID(t *testing.T) {
+	t.Parallel()
+	c, mt := newAsyncClient(t)
+	mt.RegisterResponder(http.MethodPost, ProductionURL+"/tasks", httpmock.NewErrorResponder(io.ErrUnexpectedEOF))
+	const id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+	_, err := c.CreateTasksAsync(context.Background(), asyncTasks(1), WithOperationID(id))
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.ErrorContains(t, err, `may have accepted the batch; call again with WithOperationID("`+id+`")`)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = c.CreateTasksAsync(ctx, asyncTasks(1))
+	assert.ErrorIs(t, err, context.Canceled)
+}

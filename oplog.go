@@ -298,6 +298,7 @@ type UploadResults struct {
 // a request index, and why.
 type UnmatchedLogEntry struct {
 	OperationLogEntry
+	// Reason says why the entry could not be placed.
 	Reason string
 }
 
