@@ -673,3 +673,19 @@ func TestCreateAsyncLostAnswerNamesTheOperationID(t *testing.T) {
 	_, err = c.CreateTasksAsync(ctx, asyncTasks(1))
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+func TestCreateAndWaitFailAfterCreating(t *testing.T) {
+	t.Parallel()
+	c, mt := newAsyncClient(t)
+	f := newAsyncFake(t, mt, "tasks", OperationFail)
+	f.extraLog = []map[string]any{{"type": LogPoolOpen, "success": false, "input": map[string]any{"pool_id": 21},
+		"output": map[string]any{"code": "EMPTY_POOL", "message": "Pool contains no tasks"}}}
+	_, err := c.CreateTasksAndWait(context.Background(), asyncTasks(2), CreateOptions{OpenPool: true}, (&sleepRecorder{}).option())
+	assert.ErrorIs(t, err, ErrOperationFailed)
+	assert.NotErrorIs(t, err, ErrValidation, "no item was rejected")
+	assert.ErrorContains(t, err, "2 item(s) were created nonetheless")
+	assert.ErrorContains(t, err, `POOL_OPEN failed: {"code":"EMPTY_POOL"`)
+	var opErr *OperationError
+	require.ErrorAs(t, err, &opErr)
+	assert.Len(t, opErr.Results.Created, 2, "the caller learns what exists before resending")
+}
