@@ -301,7 +301,7 @@ func decodeFieldErrorPayload(payload json.RawMessage) []FieldError {
 			flat[key] = fe
 			continue
 		}
-		index, err := parseIndex(key)
+		index, err := parseIndexKey(key)
 		var nested map[string]fieldErrorJSON
 		if err != nil || json.Unmarshal(v, &nested) != nil {
 			continue

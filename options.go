@@ -22,6 +22,7 @@ type callConfig struct {
 	create         CreateOptions
 	skipValidation bool
 	retry          *RetryPolicy // a RetryPolicy passed to the call; nil uses the client's
+	async          asyncConfig  // operation id, polling, read-back (async.go, wait.go)
 }
 
 func newCallConfig(opts []CallOption) *callConfig {

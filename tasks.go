@@ -74,10 +74,10 @@ func sortedKeys[V any](m map[int]V) []int {
 	return keys
 }
 
-// parseIndex reads an item index written as a canonical decimal string. "01"
+// parseIndexKey reads an item index written as a canonical decimal string. "01"
 // or "+1" are refused: they would alias "1" and make the result depend on map
 // order.
-func parseIndex(key string) (int, error) {
+func parseIndexKey(key string) (int, error) {
 	index, err := strconv.Atoi(key)
 	if err != nil || index < 0 || strconv.Itoa(index) != key {
 		return 0, fmt.Errorf("%q is not an item index", key)
@@ -97,14 +97,14 @@ func decodeBatchResult[T any](data []byte, collection string) (*BatchResult[T], 
 	}
 	res := &BatchResult[T]{Items: make(map[int]T, len(wire.Items)), ValidationErrors: map[int][]FieldError{}}
 	for key, item := range wire.Items {
-		index, err := parseIndex(key)
+		index, err := parseIndexKey(key)
 		if err != nil {
 			return nil, fmt.Errorf("item key %q is not an index", key)
 		}
 		res.Items[index] = item
 	}
 	for key, fields := range wire.ValidationErrors {
-		index, err := parseIndex(key)
+		index, err := parseIndexKey(key)
 		if err != nil {
 			return nil, fmt.Errorf("validation_errors key %q is not an index", key)
 		}

@@ -353,3 +353,22 @@ func (c *Client) logAttempt(ctx context.Context, r *apiRequest, attempt int, res
 	attrs = append(attrs, slog.String("outcome", outcome))
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "toloka: request attempt", attrs...)
 }
+
+// stream sends the request and hands the 2xx body to read unbuffered, for
+// bodies too large to hold at once (operation logs, toloka-api.md §6.2). A
+// failure while reading is not retried: read may already have acted on part
+// of the body.
+func (c *Client) stream(ctx context.Context, r *apiRequest, opts []CallOption, read func(io.Reader) error) error {
+	resp, err := c.send(ctx, r, newCallConfig(opts))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := read(resp.Body); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,493 @@
+package toloka
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"strings"
+)
+
+// Types of operation log entries (toloka-api.md §6.2). The set is open:
+// expect others, such as the POOL_OPEN step of an upload with open_pool.
+const (
+	LogTaskCreate        = "TASK_CREATE"
+	LogTaskValidate      = "TASK_VALIDATE"
+	LogTaskSuiteCreate   = "TASK_SUITE_CREATE"
+	LogTaskSuiteValidate = "TASK_SUITE_VALIDATE"
+	LogPoolOpen          = "POOL_OPEN"
+)
+
+// ItemIndexKey is the field the SDK adds to every item of an async upload,
+// holding the item's position in the request as a decimal string. Toloka
+// ignores it but echoes it in the log's input, which is how log entries are
+// mapped back to request indexes whatever order the log is in
+// (toloka-api.md §9.1; toloka-kit does the same).
+const ItemIndexKey = "__item_idx"
+
+// OperationLogEntry is one step of an async operation (toloka-api.md §6.2):
+// one item validated or created, or another step such as POOL_OPEN.
+type OperationLogEntry struct {
+	// Type is the step, e.g. LogTaskCreate or LogTaskValidate.
+	Type string `json:"type"`
+	// Success is the step's outcome.
+	Success bool `json:"success"`
+	// Input echoes the submitted item, including its ItemIndexKey marker.
+	Input json.RawMessage `json:"input,omitempty"`
+	// Output is {"task_id": ...} or {"task_suite_id": ...} on success and,
+	// for a rejected item, a map of field path to {code, message, params}.
+	Output json.RawMessage `json:"output,omitempty"`
+}
+
+// ItemIndex returns the request index carried by the entry's ItemIndexKey
+// marker. ok is false when the input has no marker or the marker is not a
+// non-negative decimal integer (string or number).
+func (e *OperationLogEntry) ItemIndex() (index int, ok bool) {
+	raw, present := e.marker()
+	if !present {
+		return 0, false
+	}
+	return parseIndex(raw)
+}
+
+// marker returns the raw JSON value of the top-level ItemIndexKey of the
+// input, and whether the key is there. A key of the same name nested inside
+// input_values is not the marker.
+func (e *OperationLogEntry) marker() (json.RawMessage, bool) {
+	return topLevelValue(e.Input, ItemIndexKey)
+}
+
+// parseIndex reads "12" or 12; at most 9 digits, so it cannot overflow.
+func parseIndex(raw json.RawMessage) (int, bool) {
+	digits := raw
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		digits = raw[1 : len(raw)-1]
+	}
+	if len(digits) == 0 || len(digits) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		n = n*10 + int(d-'0')
+	}
+	return n, true
+}
+
+// CreatedID returns the id of the task or task suite a successful create
+// step made, or "" when the output names none.
+func (e *OperationLogEntry) CreatedID() string {
+	if !e.Success {
+		return ""
+	}
+	for _, key := range [...]string{"task_suite_id", "task_id"} {
+		raw, ok := topLevelValue(e.Output, key)
+		if !ok || len(raw) < 2 || raw[0] != '"' {
+			continue
+		}
+		if bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw[1 : len(raw)-1])
+		}
+		var id string
+		if json.Unmarshal(raw, &id) == nil {
+			return id
+		}
+	}
+	return ""
+}
+
+// collection returns the FieldError collection of the entry's type.
+func (e *OperationLogEntry) collection() string {
+	switch {
+	case strings.HasPrefix(e.Type, "TASK_SUITE_"):
+		return collectionTaskSuites
+	case strings.HasPrefix(e.Type, "TASK_"):
+		return collectionTasks
+	}
+	return ""
+}
+
+// FieldErrors returns the problems of a failed step, with Index set from the
+// marker (-1 without one) and Collection from the entry type. It reads both
+// shapes the sources give for a failed output (toloka-api.md §6.2, §12): a
+// map of field path to {code, message, params}, and an error envelope
+// {code, message, payload} whose payload may hold such a map. An output it
+// cannot read becomes one error with code LOG_OUTPUT_UNREADABLE holding an
+// excerpt, so no failure is silent. A successful step has none.
+func (e *OperationLogEntry) FieldErrors() []FieldError {
+	if e.Success {
+		return nil
+	}
+	index, ok := e.ItemIndex()
+	if !ok {
+		index = -1
+	}
+	coll := e.collection()
+	var env struct {
+		Code    string          `json:"code"`
+		Message string          `json:"message"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	if json.Unmarshal(e.Output, &env) == nil && env.Code != "" {
+		errs := decodeFieldErrorPayload(env.Payload)
+		for i := range errs {
+			errs[i].Index, errs[i].Collection = index, coll
+		}
+		if len(errs) == 0 {
+			errs = []FieldError{{Index: index, Code: env.Code, Message: env.Message, Collection: coll}}
+		}
+		return errs
+	}
+	var fields map[string]fieldErrorJSON
+	if json.Unmarshal(e.Output, &fields) == nil && len(fields) > 0 {
+		return fieldErrorsFromMap(index, coll, fields)
+	}
+	return []FieldError{{
+		Index: index, Code: CodeLogOutputUnreadable, Collection: coll,
+		Message: fmt.Sprintf("%s step failed; its output is not a field-error map: %s", e.Type, excerpt(e.Output)),
+	}}
+}
+
+// CodeLogOutputUnreadable is the FieldError code the SDK gives a failed log
+// step whose output it cannot read as field errors.
+const CodeLogOutputUnreadable = "LOG_OUTPUT_UNREADABLE"
+
+// errStopLog ends a log read early when the consumer stops.
+const errStopLog Error = "toloka: operation log reading stopped"
+
+// OperationLog reads GET /operations/{id}/log as a stream: entries are
+// decoded one at a time while the body arrives, so a log of 100,000+
+// entries never sits in memory, and breaking out of the loop stops the read.
+// A failure, including one in the middle of the body, is yielded once as
+// the last element. The read is not retried once entries were yielded;
+// reading the log again is safe.
+//
+// Logs exist only for async operations and are kept about a month
+// (toloka-api.md §6.2). The order of entries is not documented: map them to
+// request indexes with ItemIndex, or use ReadUploadResults.
+func (c *Client) OperationLog(ctx context.Context, id string, opts ...CallOption) iter.Seq2[OperationLogEntry, error] {
+	return func(yield func(OperationLogEntry, error) bool) {
+		stopped := false
+		err := c.readLog(ctx, id, false, opts, func(e *OperationLogEntry) error {
+			if !yield(*e, nil) {
+				stopped = true
+				return errStopLog
+			}
+			return nil
+		})
+		if err != nil && !stopped {
+			yield(OperationLogEntry{}, err)
+		}
+	}
+}
+
+// readLog streams the log of operation id to fn. With reuse, fn gets the
+// same entry every time, its Input and Output reusing one buffer, and must
+// copy what it keeps; this makes a long log cost almost no allocation.
+func (c *Client) readLog(ctx context.Context, id string, reuse bool, opts []CallOption, fn func(*OperationLogEntry) error) error {
+	path, err := resourcePath("operations", id, "log")
+	if err != nil {
+		return err
+	}
+	r := &apiRequest{method: http.MethodGet, path: path, retry: retrySafe}
+	return c.stream(ctx, r, opts, func(body io.Reader) error {
+		if err := decodeLog(body, reuse, fn); err != nil && err != errStopLog {
+			return fmt.Errorf("toloka: GET /%s: %w", path, err)
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// decodeLog decodes a JSON array of log entries element by element. It also
+// takes null (no entries) and a single object, which the API reference
+// shows by mistake (toloka-api.md §6.2).
+func decodeLog(r io.Reader, reuse bool, fn func(*OperationLogEntry) error) error {
+	br := bufio.NewReader(r)
+	first, err := peekNonSpace(br)
+	if err == io.EOF {
+		return fmt.Errorf("empty body; want a JSON array of log entries")
+	}
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(br)
+	var entry OperationLogEntry
+	next := func() error {
+		if reuse {
+			entry = OperationLogEntry{Input: entry.Input[:0], Output: entry.Output[:0]}
+		} else {
+			entry = OperationLogEntry{}
+		}
+		return dec.Decode(&entry)
+	}
+	switch first {
+	case '{':
+		if err := next(); err != nil {
+			return fmt.Errorf("decoding log entry: %w", err)
+		}
+		return fn(&entry)
+	case 'n':
+		var null any
+		return dec.Decode(&null)
+	case '[':
+	default:
+		return fmt.Errorf("log body starts with %q; want a JSON array of log entries", first)
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	for n := 0; dec.More(); n++ {
+		if err := next(); err != nil {
+			return fmt.Errorf("decoding log entry %d: %w", n, err)
+		}
+		if err := fn(&entry); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("log array not closed: %w", err)
+	}
+	return nil
+}
+
+// peekNonSpace skips JSON white space and returns the next byte unread.
+func peekNonSpace(br *bufio.Reader) (byte, error) {
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return b, br.UnreadByte()
+	}
+}
+
+// UploadResults is what an async upload's log says about each item, keyed
+// by the item's position in the request (read from the ItemIndexKey marker
+// the SDK adds to every item it uploads asynchronously).
+//
+// No entry is dropped. Entries about no single item (POOL_OPEN, or types
+// Toloka may add) are in Other; entries that are about an item but cannot be
+// placed — no marker (items uploaded by other tools), a marker that is not
+// an index of the request, or a second outcome for one index — are in
+// Unmatched with the reason.
+type UploadResults struct {
+	// Created maps request index to the id of the created task or suite.
+	Created map[int]string
+	// ValidationErrors maps request index to the item's problems, in the same
+	// FieldError type as sync results (Index and Collection set).
+	ValidationErrors map[int][]FieldError
+	// Other holds entries about no single item, such as POOL_OPEN.
+	Other []OperationLogEntry
+	// Unmatched holds item entries that could not be placed.
+	Unmatched []UnmatchedLogEntry
+}
+
+// UnmatchedLogEntry is a log entry about an item that could not be mapped to
+// a request index, and why.
+type UnmatchedLogEntry struct {
+	OperationLogEntry
+	// Reason says why the entry could not be placed.
+	Reason string
+}
+
+// MissingIndexes returns the indexes below n that the log neither created
+// nor rejected, ascending. After a SUCCESS every index should be accounted
+// for; after an all-or-nothing FAIL the valid items are typically missing.
+func (r *UploadResults) MissingIndexes(n int) []int {
+	var missing []int
+	for i := range n {
+		if _, ok := r.Created[i]; ok {
+			continue
+		}
+		if _, ok := r.ValidationErrors[i]; !ok {
+			missing = append(missing, i)
+		}
+	}
+	return missing
+}
+
+// fieldErrors lists every item's problems by ascending index.
+func (r *UploadResults) fieldErrors() []FieldError {
+	var all []FieldError
+	for _, index := range sortedKeys(r.ValidationErrors) {
+		all = append(all, r.ValidationErrors[index]...)
+	}
+	return all
+}
+
+// ReadUploadResults reads the log of an async upload and maps every entry to
+// the request index of its item. items is how many items the request held:
+// a marker outside 0..items-1 is reported in Unmatched. Pass 0 when the
+// count is unknown (e.g. picking the upload up in another process) to accept
+// any non-negative marker.
+//
+// The log is streamed: memory grows with the number of items (one id or one
+// set of field errors each), not with the size of the log.
+func (c *Client) ReadUploadResults(ctx context.Context, operationID string, items int, opts ...CallOption) (*UploadResults, error) {
+	res := &UploadResults{Created: make(map[int]string, max(items, 0)), ValidationErrors: map[int][]FieldError{}}
+	err := c.readLog(ctx, operationID, true, opts, func(e *OperationLogEntry) error {
+		res.add(e, items)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// add places one entry. e is reused by the caller: whatever is kept is copied.
+func (r *UploadResults) add(e *OperationLogEntry, items int) {
+	raw, hasMarker := e.marker()
+	if !hasMarker && !isItemStep(e.Type) {
+		r.Other = append(r.Other, cloneEntry(e))
+		return
+	}
+	unmatched := func(format string, args ...any) {
+		r.Unmatched = append(r.Unmatched, UnmatchedLogEntry{OperationLogEntry: cloneEntry(e), Reason: fmt.Sprintf(format, args...)})
+	}
+	if !hasMarker {
+		unmatched("the input has no %s marker", ItemIndexKey)
+		return
+	}
+	index, ok := parseIndex(raw)
+	if !ok || (items > 0 && index >= items) {
+		if items > 0 {
+			unmatched("the %s marker %s is not an index of the request (0..%d)", ItemIndexKey, raw, items-1)
+		} else {
+			unmatched("the %s marker %s is not a request index", ItemIndexKey, raw)
+		}
+		return
+	}
+	if !e.Success {
+		r.ValidationErrors[index] = append(r.ValidationErrors[index], e.FieldErrors()...)
+		return
+	}
+	id := e.CreatedID()
+	switch prev, dup := r.Created[index]; {
+	case id == "":
+		// A successful step that created nothing (a passed validation, say)
+		// is not an outcome of the item.
+		r.Other = append(r.Other, cloneEntry(e))
+	case dup && prev != id:
+		unmatched("item %d was already reported created as %s", index, prev)
+	default:
+		r.Created[index] = id
+	}
+}
+
+// isItemStep reports whether a log entry type is about one submitted item.
+func isItemStep(typ string) bool {
+	switch typ {
+	case LogTaskCreate, LogTaskValidate, LogTaskSuiteCreate, LogTaskSuiteValidate:
+		return true
+	}
+	return false
+}
+
+func cloneEntry(e *OperationLogEntry) OperationLogEntry {
+	return OperationLogEntry{Type: e.Type, Success: e.Success, Input: bytes.Clone(e.Input), Output: bytes.Clone(e.Output)}
+}
+
+// topLevelValue returns the raw value of key in the JSON object obj, without
+// decoding anything else, so the per-entry cost of reading a long log stays
+// near zero. obj has been validated by the decoder; anything unexpected
+// reads as absent. Keys are compared exactly, as written.
+func topLevelValue(obj []byte, key string) (json.RawMessage, bool) {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return nil, false
+	}
+	i++
+	for {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] != '"' {
+			return nil, false
+		}
+		start := i
+		if i = skipString(obj, i); i < 0 {
+			return nil, false
+		}
+		name := obj[start+1 : i-1]
+		if i = skipSpace(obj, i); i >= len(obj) || obj[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(obj, i+1)
+		valueStart := i
+		if i = skipValue(obj, i); i < 0 {
+			return nil, false
+		}
+		if string(name) == key {
+			return obj[valueStart:i], true
+		}
+		if i = skipSpace(obj, i); i >= len(obj) || obj[i] != ',' {
+			return nil, false
+		}
+		i++
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"', or
+// -1 when it is not closed.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index after the value starting at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				if i = skipString(b, i); i < 0 {
+					return -1
+				}
+				i--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return -1
+	}
+	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
+		i++
+	}
+	return i
+}
