@@ -244,7 +244,10 @@ func (c *Client) waitOperation(ctx context.Context, id string, op *Operation, cf
 			polls++
 		}
 		if err != nil {
-			if ctx.Err() != nil && op != nil {
+			if ctx.Err() != nil {
+				if op == nil {
+					op = &Operation{ID: id, Status: "unknown"}
+				}
 				return nil, waitError(op, timedOut(), ctx.Err())
 			}
 			return nil, fmt.Errorf("toloka: waiting for operation %s: %w", id, err)
