@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
@@ -34,6 +35,9 @@ type Client struct {
 	credential credential
 	httpClient *http.Client
 	userAgent  string
+	// lookups caches the pools and projects that validation reads; it is
+	// shared by concurrent calls and guarded by its own lock.
+	lookups *lookups
 }
 
 // Option configures a Client in NewClient. Options check their input and make
@@ -47,7 +51,7 @@ type Option func(*Client) error
 // The default HTTP client sets no overall timeout, which would cut long
 // uploads and waits: bound each call with its ctx.
 func NewClient(opts ...Option) (*Client, error) {
-	c := &Client{baseURL: ProductionURL}
+	c := &Client{baseURL: ProductionURL, lookups: newLookups(DefaultValidationCacheTTL, DefaultValidationCacheSize, time.Now)}
 	for _, opt := range opts {
 		if opt == nil {
 			continue

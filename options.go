@@ -21,6 +21,12 @@ func (f callOptionFunc) applyCall(c *callConfig) { f(c) }
 type callConfig struct {
 	create         CreateOptions
 	skipValidation bool
+	// Validation inputs (validate.go): pools and projects supplied by the
+	// caller, and which lookups to skip.
+	pools          map[string]*Pool
+	projects       map[string]*Project
+	skipLookups    bool
+	skipSpecChecks bool
 }
 
 func newCallConfig(opts []CallOption) *callConfig {
