@@ -197,11 +197,13 @@ func (v *validator) checkField(i int, f *compiledField, val any) {
 		}
 		return
 	}
-	if !knownBaseType(f.base) {
-		return // toloka-api.md §14.2: unknown types are kept and not checked
-	}
+	// toloka-api.md §14.2: types are an open set; values of unknown types
+	// are not checked, though an array_ of one is still an array.
+	known := knownBaseType(f.base)
 	if !f.array {
-		v.checkScalar(i, f, j)
+		if known {
+			v.checkScalar(i, f, j)
+		}
 		return
 	}
 	if j.kind != jArray {
@@ -215,7 +217,7 @@ func (v *validator) checkField(i int, f *compiledField, val any) {
 	if f.maxSize != nil && n > *f.maxSize {
 		v.specErr(i, f, CodeArraySizeGreaterThanMax, []any{*f.maxSize}, "it has %d elements; give at most %d", n, *f.maxSize)
 	}
-	for k := 0; k < n; k++ {
+	for k := 0; k < n && known; k++ {
 		v.pushIdx(k)
 		e := classify(j.rv.Index(k).Interface())
 		if e.kind == jNull {

@@ -196,6 +196,9 @@ func (c *Client) validateItems(ctx context.Context, collection string, items any
 	if cfg.skipValidation {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	var errs []FieldError
 	switch items := items.(type) {
 	case Task:
