@@ -219,7 +219,15 @@ func (v *validator) checkField(i int, f *compiledField, val any) {
 	}
 	for k := 0; k < n && known; k++ {
 		v.pushIdx(k)
-		e := classify(j.rv.Index(k).Interface())
+		var e jvalue
+		switch arr := j.raw.(type) {
+		case []string: // the common case, without boxing each element
+			e = jvalue{kind: jString, s: arr[k]}
+		case []any:
+			e = classify(arr[k])
+		default:
+			e = classify(j.rv.Index(k).Interface())
+		}
 		if e.kind == jNull {
 			v.specErr(i, f, CodeValueRequired, nil, "element %d is null: remove it or give a value", k)
 		} else {
@@ -388,7 +396,7 @@ type jvalue struct {
 	integral bool
 	b        bool
 	rv       reflect.Value // the array, for jArray
-	raw      any
+	raw      any           // the value, where messages need it (not for strings)
 }
 
 // classify tells the JSON kind of v as encoding/json would write it, with
@@ -400,7 +408,7 @@ func classify(v any) jvalue {
 	case nil:
 		return jvalue{kind: jNull}
 	case string:
-		return jvalue{kind: jString, s: x, raw: v}
+		return jvalue{kind: jString, s: x}
 	case bool:
 		return jvalue{kind: jBool, b: x, raw: v}
 	case json.Number:
@@ -417,10 +425,8 @@ func classify(v any) jvalue {
 		return jvalue{kind: jNumber, n: float64(x), integral: true, raw: v}
 	case map[string]any, Values:
 		return jvalue{kind: jObject, raw: v}
-	case []any:
-		return jvalue{kind: jArray, rv: reflect.ValueOf(x), raw: v}
-	case []string:
-		return jvalue{kind: jArray, rv: reflect.ValueOf(x), raw: v}
+	case []any, []string:
+		return jvalue{kind: jArray, rv: reflect.ValueOf(v), raw: v}
 	case json.Marshaler:
 		return classifyEncoded(v)
 	}
