@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cannedTransport answers every request from memory with a body prepared
@@ -112,6 +114,45 @@ func BenchmarkCreateTasks5000(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkValidationOverhead5000 measures client CPU (process user+system
+// time, so GC is included and other processes on the machine are not) of a
+// 5,000-task CreateTasks without validation, with it, and of ValidateTasks
+// alone, paired in every iteration so drift hits all three alike. It
+// reports CPU ms per call and validation's share of the unvalidated call.
+func BenchmarkValidationOverhead5000(b *testing.B) {
+	if _, ok := processCPU(); !ok {
+		b.Skip("process CPU time is not available on this platform")
+	}
+	tasks := benchTasks(MaxSyncBatch)
+	c := benchClient(b, tasks)
+	ctx := context.Background()
+	if err := c.ValidateTasks(ctx, tasks); err != nil { // warms the lookup cache
+		b.Fatal(err)
+	}
+	measure := func(f func() error) time.Duration {
+		runtime.GC() // start from a clean heap, outside the measurement
+		start, _ := processCPU()
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+		end, _ := processCPU()
+		return end - start
+	}
+	var off, on, alone time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		off += measure(func() error { _, err := c.CreateTasks(ctx, tasks, SkipValidation()); return err })
+		on += measure(func() error { _, err := c.CreateTasks(ctx, tasks); return err })
+		alone += measure(func() error { return c.ValidateTasks(ctx, tasks) })
+	}
+	n := float64(b.N)
+	b.ReportMetric(off.Seconds()*1e3/n, "off-cpu-ms/op")
+	b.ReportMetric(on.Seconds()*1e3/n, "on-cpu-ms/op")
+	b.ReportMetric(alone.Seconds()*1e3/n, "validate-cpu-ms/op")
+	b.ReportMetric(100*float64(on-off)/float64(off), "on-vs-off-%")
+	b.ReportMetric(100*float64(alone)/float64(off), "validate-vs-off-%")
 }
 
 // BenchmarkCheckTasks5000 is the pure check alone, with the task_spec.
