@@ -29,7 +29,7 @@ func TestValuesSizeMatchesEncoding(t *testing.T) {
 		{},
 		{"a": nil, "b": true, "c": false},
 		{"s": "plain", "html": "<a href=\"x\">&</a>", "ctl": "\x00\x01\b\f\n\r\t\x1f\"\\", "uni": "héllo ✓ 𝄞", "bad": "\xff\xfe", "sep": "\u2028\u2029"},
-		{"n": json.Number("12345678901234567890"), "empty": json.Number(""), "f": 0.1, "g": 1e21, "h": 1e-7, "i": -3.5e-10, "z": 0.0, "neg": -0.0},
+		{"n": json.Number("12345678901234567890"), "empty": json.Number(""), "f": 0.1, "g": 1e21, "h": 1e-7, "i": -3.5e-10, "z": 0.0, "neg": math.Copysign(0, -1)},
 		{"f32": float32(0.1), "f32e": float32(1e-7), "i": 42, "i64": int64(math.MinInt64), "i32": int32(-7), "u64": uint64(math.MaxUint64)},
 		{"arr": []any{1, "two", nil, []any{}, map[string]any{}}, "ss": []string{"a", "b\n"}, "nilmap": map[string]any(nil), "nilarr": []any(nil), "nilss": []string(nil)},
 		{"nested": map[string]any{"k\"ey": Values{"x": []any{1.5, "é"}}}},

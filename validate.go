@@ -425,7 +425,10 @@ func (v *validator) target(id string) *target {
 		t = &target{pool: v.env.Pools[id]}
 		if t.pool != nil && t.pool.ProjectID != "" {
 			t.project = v.env.Projects[t.pool.ProjectID]
-			if t.project != nil {
+			// A project without any task_spec (e.g. one built by hand for
+			// WithProject) says nothing about fields: skip rather than call
+			// every field unknown.
+			if t.project != nil && (t.project.TaskSpec.InputSpec != nil || t.project.TaskSpec.OutputSpec != nil) {
 				if v.specs == nil {
 					v.specs = map[string]*compiledSpec{}
 				}

@@ -210,3 +210,14 @@ func TestCheckEnvWithoutPoolsSkipsPoolRules(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.Equal(t, CodeEntityDoesNotExist, errs[0].Code)
 }
+
+func TestProjectWithoutTaskSpecSkipsSpecChecks(t *testing.T) {
+	t.Parallel()
+	c, mt := newValidationClient(t)
+	tk := validTask()
+	tk.InputValues["anything"] = 1
+	require.NoError(t, c.ValidateTasks(context.Background(), []Task{tk}, WithProject(&Project{ID: "prj"})))
+	assert.Zero(t, calls(mt, "GET", "/projects/prj"))
+	assertRulePaths(t, c.ValidateTasks(context.Background(), []Task{tk}),
+		[]string{"tasks[0].input_values.anything VALUE_NOT_ALLOWED"})
+}
