@@ -49,6 +49,11 @@ type Client struct {
 	sleep             func(context.Context, time.Duration) error
 	now               func() time.Time
 	random            func() float64
+	// lookups caches the pools and projects that validation reads; it is
+	// shared by concurrent calls and guarded by its own lock.
+	lookups *lookups
+	// skipLookups is WithoutLookups: no call reads pools or projects.
+	skipLookups bool
 }
 
 // Option configures a Client in NewClient. Options check their input and make
@@ -66,7 +71,11 @@ type Option func(*Client) error
 // WithRetryPolicy says otherwise. A plain http:// base URL is refused unless
 // its host is loopback or WithInsecureHTTP is given.
 func NewClient(opts ...Option) (*Client, error) {
-	c := &Client{baseURL: ProductionURL, retryPolicy: DefaultRetryPolicy()}
+	c := &Client{
+		baseURL:     ProductionURL,
+		retryPolicy: DefaultRetryPolicy(),
+		lookups:     newLookups(DefaultValidationCacheTTL, DefaultValidationCacheSize, time.Now),
+	}
 	for _, opt := range opts {
 		if opt == nil {
 			continue

@@ -17,10 +17,12 @@ const testKey = "AQAAAAAA-secret-key-0123456789"
 
 // newMockClient returns a client whose requests go to its own mock transport,
 // so tests can run in parallel. Retries happen at once: tests never sleep.
+// It validates without pool lookups, so tests of the wire format need no
+// pool responders; validation tests build their own clients.
 func newMockClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
-	base := []Option{WithAPIKey(testKey), WithTransport(mt), WithRetryPolicy(RetryPolicy{MaxRetries: 2})}
+	base := []Option{WithAPIKey(testKey), WithTransport(mt), WithRetryPolicy(RetryPolicy{MaxRetries: 2}), WithoutLookups()}
 	c, err := NewClient(append(base, opts...)...)
 	require.NoError(t, err)
 	return c, mt
@@ -200,4 +202,20 @@ func TestPathSegmentsAreEscaped(t *testing.T) {
 		assert.Contains(t, err.Error(), "pool id")
 	}
 	assert.Equal(t, 1, mt.GetTotalCallCount(), "invalid ids are refused before sending")
+}
+
+func TestWithoutLookupsSkipsPoolReadsButHonoursGivenPools(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t) // WithoutLookups
+	mt.RegisterResponder(http.MethodPost, ProductionURL+"/task-suites", httpmock.NewStringResponder(201, `{"id":"s"}`))
+	suite := TaskSuite{PoolID: "5", Tasks: []SuiteTask{{InputValues: Values{"a": "b"}}}, Overlap: FiniteOverlap(1)}
+	_, err := c.CreateTaskSuite(context.Background(), suite)
+	require.NoError(t, err)
+	assert.Equal(t, 1, mt.GetTotalCallCount(), "only the create was sent")
+
+	mixer := &Pool{ID: "5", MixerConfig: &MixerConfig{RealTasksCount: 1}}
+	_, err = c.CreateTaskSuite(context.Background(), suite, WithPool(mixer))
+	require.ErrorIs(t, err, ErrValidation)
+	assert.Contains(t, err.Error(), "task_suites[0].pool_id: POOL_TASK_TYPE_CONFLICT: pool 5 uses smart mixing")
+	assert.Equal(t, 1, mt.GetTotalCallCount())
 }

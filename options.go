@@ -23,6 +23,12 @@ type callConfig struct {
 	skipValidation bool
 	retry          *RetryPolicy // a RetryPolicy passed to the call; nil uses the client's
 	async          asyncConfig  // operation id, polling, read-back (async.go, wait.go)
+	// Validation inputs (validate.go): pools and projects supplied by the
+	// caller, and which lookups to skip.
+	pools          map[string]*Pool
+	projects       map[string]*Project
+	skipLookups    bool
+	skipSpecChecks bool
 }
 
 func newCallConfig(opts []CallOption) *callConfig {

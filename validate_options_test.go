@@ -1,0 +1,223 @@
+package toloka
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSkipValidationSendsWithoutLookups(t *testing.T) {
+	t.Parallel()
+	c, mt := newValidationClient(t)
+	bad := validTask()
+	bad.PoolID, bad.Overlap = "plain", FiniteOverlap(0)
+	_, err := c.CreateTasks(context.Background(), []Task{bad}, SkipValidation())
+	require.NoError(t, err)
+	assert.Equal(t, 1, calls(mt, "POST", "/tasks"))
+	assert.Zero(t, calls(mt, "GET", "/pools/plain"))
+	assert.NoError(t, c.ValidateTasks(context.Background(), []Task{bad}, SkipValidation()))
+}
+
+func TestSkipLookupsKeepsFieldRulesOnly(t *testing.T) {
+	t.Parallel()
+	c, mt := newValidationClient(t)
+	// A task for a pool without smart mixing, with an unknown input field:
+	// both pass without lookups; the broken overlap does not.
+	tk := validTask()
+	tk.PoolID, tk.InputValues["imagis"] = "plain", "x"
+	require.NoError(t, c.ValidateTasks(context.Background(), []Task{tk}, SkipLookups()))
+	tk.Overlap = FiniteOverlap(0)
+	err := c.ValidateTasks(context.Background(), []Task{tk}, SkipLookups())
+	assertRule(t, err, []string{"tasks[#].overlap VALUE_LESS_THAN_MIN"}, 0, nil)
+	assert.Zero(t, mt.GetTotalCallCount())
+}
+
+func TestSkipLookupsUsesSuppliedPoolAndProject(t *testing.T) {
+	t.Parallel()
+	c, mt := newValidationClient(t)
+	env := fixtureEnv(t, false)
+	tk := validTask()
+	tk.PoolID, tk.InputValues["imagis"] = "plain", "x"
+	err := c.ValidateTasks(context.Background(), []Task{tk}, SkipLookups(), WithPool(env.Pools["plain"]), WithProject(env.Projects["prj"]))
+	assertRule(t, err, []string{"tasks[#].input_values.imagis VALUE_NOT_ALLOWED", "tasks[#].pool_id MIXER_CONFIG_REQUIRED"}, 0, nil)
+	assert.Zero(t, mt.GetTotalCallCount())
+}
+
+func TestWithPoolSkipsOnlyThatLookup(t *testing.T) {
+	t.Parallel()
+	c, mt := newValidationClient(t)
+	// The supplied pool wins over the server's: here it has no mixer_config.
+	supplied := &Pool{ID: "mix", ProjectID: "prj", Status: PoolOpen}
+	err := c.ValidateTasks(context.Background(), []Task{validTask()}, WithPool(supplied), WithPool(nil), WithProject(nil))
+	assertRule(t, err, []string{"tasks[#].pool_id MIXER_CONFIG_REQUIRED"}, 0, nil)
+	assert.Zero(t, calls(mt, "GET", "/pools/mix"))
+	assert.Equal(t, 1, calls(mt, "GET", "/projects/prj"), "the project is still looked up")
+}
+
+func TestSkipSpecChecksKeepsPoolRules(t *testing.T) {
+	t.Parallel()
+	c, mt := newValidationClient(t)
+	tk := validTask()
+	tk.InputValues["imagis"] = "x"
+	require.NoError(t, c.ValidateTasks(context.Background(), []Task{tk}, SkipSpecChecks()))
+	tk.PoolID = "plain"
+	err := c.ValidateTasks(context.Background(), []Task{tk}, SkipSpecChecks())
+	assertRule(t, err, []string{"tasks[#].pool_id MIXER_CONFIG_REQUIRED"}, 0, nil)
+	assert.Zero(t, calls(mt, "GET", "/projects/prj"))
+}
+
+func TestPoolLookupFailureStopsTheCall(t *testing.T) {
+	t.Parallel()
+	c, mt := newValidationClient(t)
+	mt.RegisterResponder(http.MethodGet, testBase+"/pools/mix", httpmock.NewStringResponder(403, `{"code":"ACCESS_DENIED","message":"Access denied"}`))
+	_, err := c.CreateTasks(context.Background(), []Task{validTask()})
+	require.ErrorIs(t, err, ErrAccessDenied)
+	assert.Contains(t, err.Error(), "looking up pool mix")
+	assert.Contains(t, err.Error(), "SkipLookups()")
+	assert.NotContains(t, err.Error(), "test-key")
+	assert.Zero(t, calls(mt, "POST", "/tasks"))
+
+	_, err = c.CreateTasks(context.Background(), []Task{validTask()}, SkipLookups())
+	require.NoError(t, err, "SkipLookups trusts the server")
+}
+
+func TestProjectLookup(t *testing.T) {
+	t.Parallel()
+	t.Run("404 skips the task_spec checks", func(t *testing.T) {
+		t.Parallel()
+		c, mt := newValidationClient(t)
+		mt.RegisterResponder(http.MethodGet, testBase+"/projects/prj", httpmock.NewStringResponder(404, notFoundJSON))
+		tk := validTask()
+		tk.InputValues["imagis"] = "x"
+		require.NoError(t, c.ValidateTasks(context.Background(), []Task{tk}))
+	})
+	t.Run("other failures stop the call", func(t *testing.T) {
+		t.Parallel()
+		c, mt := newValidationClient(t)
+		mt.RegisterResponder(http.MethodGet, testBase+"/projects/prj", httpmock.NewStringResponder(403, `{"code":"ACCESS_DENIED","message":"Access denied"}`))
+		err := c.ValidateTasks(context.Background(), []Task{validTask()})
+		require.ErrorIs(t, err, ErrAccessDenied)
+		assert.Contains(t, err.Error(), "SkipSpecChecks()")
+	})
+}
+
+func TestCanceledContextStopsLookups(t *testing.T) {
+	t.Parallel()
+	c, mt := newValidationClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.CreateTasks(ctx, []Task{validTask()})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, mt.GetTotalCallCount())
+}
+
+// TestSuitesIntoSmartMixingPoolMessage pins the text the README shows.
+func TestSuitesIntoSmartMixingPoolMessage(t *testing.T) {
+	t.Parallel()
+	c, _ := newValidationClient(t)
+	s := validSuite()
+	s.PoolID = "mix"
+	_, err := c.CreateTaskSuites(context.Background(), []TaskSuite{s, s})
+	require.ErrorIs(t, err, ErrValidation)
+	assert.Equal(t, "toloka: 2 problem(s) in 2 item(s)"+
+		"\n\ttask_suites[0].pool_id: POOL_TASK_TYPE_CONFLICT: pool mix uses smart mixing (mixer_config): upload its tasks with CreateTasks, not as task suites"+
+		"\n\ttask_suites[1].pool_id: POOL_TASK_TYPE_CONFLICT: pool mix uses smart mixing (mixer_config): upload its tasks with CreateTasks, not as task suites",
+		err.Error())
+}
+
+func TestEveryProblemAtOnceInOrder(t *testing.T) {
+	t.Parallel()
+	c, _ := newValidationClient(t)
+	a := validTask()
+	a.InputValues = Values{"imagis": 1, "priority": "x", "image": "ftp://x"}
+	b := validTask()
+	b.PoolID = "plain"
+	err := c.ValidateTasks(context.Background(), []Task{validTask(), b, a})
+	assertRulePaths(t, err, []string{
+		"tasks[1].pool_id MIXER_CONFIG_REQUIRED",
+		"tasks[2].input_values.image INVALID_URL_SYNTAX",
+		"tasks[2].input_values.imagis VALUE_NOT_ALLOWED",
+		"tasks[2].input_values.priority INTEGER_EXPECTED",
+	})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, []int{1, 2}, ve.Indexes())
+	for _, fe := range ve.Errors {
+		if fe.Code == CodeValueNotAllowed {
+			assert.Contains(t, fe.Message, `no input field "imagis"`)
+			assert.Contains(t, fe.Message, "image, link, meta")
+		}
+	}
+}
+
+func assertRulePaths(t *testing.T, err error, want []string) {
+	t.Helper()
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	var got []string
+	for _, fe := range ve.Errors {
+		got = append(got, fe.Path()+" "+fe.Code)
+	}
+	assert.Equal(t, want, got)
+}
+
+func TestRequestLevelLimits(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", 600_000)
+	tasks := []Task{validTask(), validTask()}
+	tasks[0].InputValues["title"] = big
+	tasks[1].InputValues["title"] = big
+	env := fixtureEnv(t, false)
+	assertRulePaths(t, checkErr(CheckTasks(tasks, env)), []string{"input_values OBJECT_SIZE_BYTES_GREATER_THAN_MAX"})
+
+	out := strings.Repeat("y", 1_100_000)
+	var known []Task
+	for i := 0; i < 4; i++ {
+		tk := validTask()
+		tk.Overlap = InfiniteOverlap()
+		tk.KnownSolutions = []KnownSolution{{OutputValues: Values{"color": "gray", "zz": out}}}
+		known = append(known, tk)
+	}
+	errs := CheckTasks(known, CheckEnv{})
+	require.Len(t, errs, 1)
+	assert.Equal(t, "output_values", errs[0].Path())
+	assert.Equal(t, CodeObjectSizeTooLarge, errs[0].Code)
+
+	many := make([]Task, MaxSyncBatch+1)
+	for i := range many {
+		many[i] = validTask()
+	}
+	assert.Empty(t, CheckTasks(many, env), "async requests have no item cap")
+	env.Sync = true
+	errs = CheckTasks(many, env)
+	require.Len(t, errs, 1)
+	assert.Equal(t, -1, errs[0].Index)
+	assert.Equal(t, CodeEntityTooLarge, errs[0].Code)
+	assert.Contains(t, errs[0].Message, "async")
+}
+
+func TestCheckEnvWithoutPoolsSkipsPoolRules(t *testing.T) {
+	t.Parallel()
+	tk := validTask()
+	tk.PoolID = "unknown"
+	assert.Empty(t, CheckTasks([]Task{tk}, CheckEnv{}))
+	errs := CheckTasks([]Task{tk}, CheckEnv{RequirePools: true})
+	require.Len(t, errs, 1)
+	assert.Equal(t, CodeEntityDoesNotExist, errs[0].Code)
+}
+
+func TestProjectWithoutTaskSpecSkipsSpecChecks(t *testing.T) {
+	t.Parallel()
+	c, mt := newValidationClient(t)
+	tk := validTask()
+	tk.InputValues["anything"] = 1
+	require.NoError(t, c.ValidateTasks(context.Background(), []Task{tk}, WithProject(&Project{ID: "prj"})))
+	assert.Zero(t, calls(mt, "GET", "/projects/prj"))
+	assertRulePaths(t, c.ValidateTasks(context.Background(), []Task{tk}),
+		[]string{"tasks[0].input_values.anything VALUE_NOT_ALLOWED"})
+}
