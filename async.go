@@ -193,7 +193,7 @@ func (items indexedItems[T]) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('[')
 	for i := range items {
-		data, err := json.Marshal(items[i])
+		data, err := marshalJSON(items[i])
 		if err != nil {
 			return nil, fmt.Errorf("item %d: %w", i, err)
 		}
@@ -301,7 +301,13 @@ type itemAccess[T any] struct {
 
 func createAndWait[T any](ctx context.Context, c *Client, collection string, items []T, acc itemAccess[T], opts []CallOption) (*BatchResult[T], error) {
 	cfg := newCallConfig(opts)
-	op, err := createAsync(ctx, c, collection, items, cfg, opts)
+	send, pick, err := validateBatch(ctx, c, collection, items, cfg)
+	if err != nil || len(send) == 0 {
+		return pick.result(nil), err
+	}
+	sendCfg := *cfg
+	sendCfg.skipValidation = true // done above
+	op, err := createAsync(ctx, c, collection, send, &sendCfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +317,8 @@ func createAndWait[T any](ctx context.Context, c *Client, collection string, ite
 	if err != nil && !errors.As(err, &opErr) {
 		return nil, err
 	}
-	results, logErr := c.ReadUploadResults(ctx, id, len(items), opts...)
+	results, logErr := c.ReadUploadResults(ctx, id, len(send), opts...)
+	results = pick.uploadResults(results)
 	if logErr == nil && cfg.async.resultsInto != nil {
 		*cfg.async.resultsInto = *results
 	}

@@ -25,6 +25,8 @@ func (c *Client) CreateTaskSuite(ctx context.Context, suite TaskSuite, opts ...C
 // Without CreateOptions.SkipInvalidItems one invalid suite fails the whole
 // batch; with it, the valid suites are created and the rest are reported in
 // the result by index. Partial success is not an error: check result.Err().
+// Suites the SDK's own validation rejects are then not sent; they appear in
+// result.ValidationErrors at their index like Toloka's rejections.
 func (c *Client) CreateTaskSuites(ctx context.Context, suites []TaskSuite, opts ...CallOption) (*TaskSuiteBatchResult, error) {
 	return createBatch[TaskSuite](ctx, c, collectionTaskSuites, suites, opts)
 }

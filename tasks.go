@@ -133,7 +133,9 @@ func (c *Client) CreateTask(ctx context.Context, task Task, opts ...CallOption) 
 // Without CreateOptions.SkipInvalidItems one invalid task fails the whole
 // batch with an *APIError (nothing is created); with it, the valid tasks are
 // created and the rest are reported in the result by index. Partial success
-// is not an error: check result.Err() or result.ValidationErrors.
+// is not an error: check result.Err() or result.ValidationErrors. Tasks the
+// SDK's own validation rejects are then not sent at all; they appear in
+// result.ValidationErrors at their index like Toloka's rejections.
 //
 // Larger uploads go through CreateTasksAsync or the bulk uploader. Like
 // CreateTask, the request is not resent once it may have reached Toloka.
@@ -164,10 +166,11 @@ func createBatch[T any](ctx context.Context, c *Client, collection string, items
 		return nil, fmt.Errorf("toloka: %d %s in one synchronous request; Toloka takes at most %d: split the batch, or use the async or bulk upload calls", len(items), collection, MaxSyncBatch)
 	}
 	cfg := newCallConfig(opts)
-	if err := c.validateItems(ctx, collection, items, cfg); err != nil {
-		return nil, err
+	send, pick, err := validateBatch(ctx, c, collection, items, cfg)
+	if err != nil || len(send) == 0 {
+		return pick.result(nil), err
 	}
-	r, err := newCreateRequest(collection, items, createQuery{CreateOptions: cfg.create})
+	r, err := newCreateRequest(collection, send, createQuery{CreateOptions: cfg.create})
 	if err != nil {
 		return nil, err
 	}
@@ -176,10 +179,109 @@ func createBatch[T any](ctx context.Context, c *Client, collection string, items
 		return nil, labelFieldErrors(err, collection)
 	}
 	res, err := decodeBatchResult[T](raw, collection)
+	if err == nil {
+		err = checkIndexes(res, len(send))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("toloka: POST /%s: decoding batch result: %w (body %q)", endpointOf(collection), err, excerpt(raw))
 	}
-	return res, nil
+	return pick.result(res), nil
+}
+
+// validateBatch validates items before a batch create. Without
+// SkipInvalidItems any problem fails the call, as Toloka would fail it. With
+// it, the items the client already knows Toloka would refuse are left out of
+// the request and reported at their own index, like the server's
+// rejections; only problems of the request as a whole (its byte budgets)
+// still fail the call. It returns the items to send and how to map the
+// server's indexes back.
+func validateBatch[T any](ctx context.Context, c *Client, collection string, items []T, cfg *callConfig) ([]T, *subset[T], error) {
+	err := c.validateItems(ctx, collection, items, cfg)
+	var ve *ValidationError
+	if err == nil || !cfg.create.SkipInvalidItems || !errors.As(err, &ve) {
+		return items, nil, err
+	}
+	rejected := map[int][]FieldError{}
+	for _, fe := range ve.Errors {
+		if fe.Index < 0 || fe.Index >= len(items) {
+			return nil, nil, err
+		}
+		rejected[fe.Index] = append(rejected[fe.Index], fe)
+	}
+	pick := &subset[T]{rejected: rejected}
+	send := make([]T, 0, len(items)-len(rejected))
+	for i := range items {
+		if _, bad := rejected[i]; !bad {
+			pick.original = append(pick.original, i)
+			send = append(send, items[i])
+		}
+	}
+	return send, pick, nil
+}
+
+// subset maps the indexes of a request that left out the items the client
+// rejected back to the caller's indexes. A nil *subset is the identity.
+type subset[T any] struct {
+	original []int               // request index → caller's index
+	rejected map[int][]FieldError // by caller's index
+}
+
+// result translates a batch result of the sent items into one of all items,
+// adding the client's rejections. res may be nil when nothing was sent.
+func (p *subset[T]) result(res *BatchResult[T]) *BatchResult[T] {
+	if p == nil {
+		return res
+	}
+	out := &BatchResult[T]{Items: map[int]T{}, ValidationErrors: p.rejected}
+	if res == nil {
+		return out
+	}
+	for i, item := range res.Items {
+		out.Items[p.original[i]] = item
+	}
+	for i, errs := range res.ValidationErrors {
+		index := p.original[i]
+		for k := range errs {
+			errs[k].Index = index
+		}
+		out.ValidationErrors[index] = errs
+	}
+	return out
+}
+
+// uploadResults translates the log results of the sent items into results
+// for all items, adding the client's rejections.
+func (p *subset[T]) uploadResults(r *UploadResults) *UploadResults {
+	if p == nil || r == nil {
+		return r
+	}
+	out := &UploadResults{Created: make(map[int]string, len(r.Created)), ValidationErrors: p.rejected, Other: r.Other, Unmatched: r.Unmatched}
+	for i, id := range r.Created {
+		out.Created[p.original[i]] = id
+	}
+	for i, errs := range r.ValidationErrors {
+		index := p.original[i]
+		for k := range errs {
+			errs[k].Index = index
+		}
+		out.ValidationErrors[index] = errs
+	}
+	return out
+}
+
+// checkIndexes refuses a batch result naming an index the request did not have.
+func checkIndexes[T any](res *BatchResult[T], sent int) error {
+	for i := range res.Items {
+		if i >= sent {
+			return fmt.Errorf("item index %d, but the request had %d items", i, sent)
+		}
+	}
+	for i := range res.ValidationErrors {
+		if i >= sent {
+			return fmt.Errorf("validation_errors index %d, but the request had %d items", i, sent)
+		}
+	}
+	return nil
 }
 
 // newCreateRequest encodes a create call. Sync creates cannot be deduplicated

@@ -318,3 +318,56 @@ func TestCreateTasksMalformedSuccessBody(t *testing.T) {
 	_, err := c.CreateTasks(context.Background(), []Task{{PoolID: "1", InputValues: Values{"a": 1}, Overlap: FiniteOverlap(1)}})
 	require.ErrorContains(t, err, `decoding batch result: item key "zero" is not an index`)
 }
+
+func TestSkipInvalidItemsLeavesClientRejectionsOutOfTheRequest(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	var rec recorded
+	// The server sees items 0 and 2 of the caller as its 0 and 1, creates the
+	// first and rejects the second.
+	mt.RegisterResponder(http.MethodPost, ProductionURL+"/tasks", recordingResponder(&rec, 201, `{
+	  "items": {"0": {"id": "a", "pool_id": "1"}},
+	  "validation_errors": {"1": {"input_values.image": {"code": "INVALID_URL_SYNTAX", "message": "Value must be in valid url format"}}}}`))
+	tasks := []Task{
+		{PoolID: "1", InputValues: Values{"image": "https://e.com/0.png"}, Overlap: FiniteOverlap(1)},
+		{PoolID: "1", InputValues: Values{"image": "https://e.com/1.png"}, Overlap: FiniteOverlap(0)},
+		{PoolID: "1", InputValues: Values{"image": "e.com/2.png"}, Overlap: FiniteOverlap(1)},
+		{PoolID: "", InputValues: Values{"image": "https://e.com/3.png"}, Overlap: FiniteOverlap(1)},
+	}
+	res, err := c.CreateTasks(context.Background(), tasks, CreateOptions{SkipInvalidItems: true})
+	require.NoError(t, err)
+	var sent []map[string]any
+	require.NoError(t, json.Unmarshal(rec.body, &sent))
+	require.Len(t, sent, 2, "the invalid items were not sent")
+	assert.Equal(t, "https://e.com/0.png", sent[0]["input_values"].(map[string]any)["image"])
+	assert.Equal(t, "e.com/2.png", sent[1]["input_values"].(map[string]any)["image"])
+
+	assert.Equal(t, []int{0}, res.CreatedIndexes())
+	assert.Equal(t, "a", res.Items[0].ID)
+	assert.Equal(t, []int{1, 2, 3}, res.RejectedIndexes())
+	assert.Equal(t, "tasks[1].overlap", res.ValidationErrors[1][0].Path())
+	assert.Equal(t, "tasks[2].input_values.image", res.ValidationErrors[2][0].Path(), "the server's index 1 is the caller's 2")
+	assert.Equal(t, 2, res.ValidationErrors[2][0].Index)
+	assert.Equal(t, "tasks[3].pool_id", res.ValidationErrors[3][0].Path())
+
+	// Every item invalid: nothing is sent and nothing fails.
+	before := mt.GetTotalCallCount()
+	res, err = c.CreateTasks(context.Background(), tasks[1:2], CreateOptions{SkipInvalidItems: true})
+	require.NoError(t, err)
+	assert.Empty(t, res.Items)
+	assert.Equal(t, []int{0}, res.RejectedIndexes())
+	assert.Equal(t, before, mt.GetTotalCallCount())
+
+	// Without SkipInvalidItems the call fails as a whole, before sending.
+	_, err = c.CreateTasks(context.Background(), tasks)
+	require.ErrorIs(t, err, ErrValidation)
+	assert.Equal(t, before, mt.GetTotalCallCount())
+}
+
+func TestBatchResultWithForeignIndexIsRefused(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, ProductionURL+"/tasks", httpmock.NewStringResponder(201, `{"items":{"5":{"id":"x"}}}`))
+	_, err := c.CreateTasks(context.Background(), []Task{{PoolID: "1", InputValues: Values{"a": 1}, Overlap: FiniteOverlap(1)}})
+	require.ErrorContains(t, err, "item index 5, but the request had 1 items")
+}
