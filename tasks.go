@@ -222,7 +222,7 @@ func validateBatch[T any](ctx context.Context, c *Client, collection string, ite
 // subset maps the indexes of a request that left out the items the client
 // rejected back to the caller's indexes. A nil *subset is the identity.
 type subset[T any] struct {
-	original []int               // request index → caller's index
+	original []int                // request index → caller's index
 	rejected map[int][]FieldError // by caller's index
 }
 
