@@ -322,6 +322,10 @@ func sortFieldErrors(errs []FieldError) {
 	})
 }
 
+// maxListedProblems bounds the lines of ValidationError.Error, so a batch of
+// 5,000 bad items does not make a 5,000-line log message.
+const maxListedProblems = 20
+
 // ValidationError lists every problem found in a request before it was sent,
 // or every item a batch rejected. Each FieldError names the item's index,
 // the field, a code and how to fix it. It matches ErrValidation.
@@ -329,7 +333,8 @@ type ValidationError struct {
 	Errors []FieldError
 }
 
-// Error lists the problems, one per line after a summary.
+// Error lists the problems, one per line after a summary, up to 20 of them;
+// Errors holds them all.
 func (e *ValidationError) Error() string {
 	items := map[int]bool{}
 	for _, fe := range e.Errors {
@@ -337,7 +342,11 @@ func (e *ValidationError) Error() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "toloka: %d problem(s) in %d item(s)", len(e.Errors), len(items))
-	for _, fe := range e.Errors {
+	for i, fe := range e.Errors {
+		if i == maxListedProblems {
+			fmt.Fprintf(&b, "\n\t... and %d more: see ValidationError.Errors", len(e.Errors)-i)
+			break
+		}
 		b.WriteString("\n\t")
 		b.WriteString(fe.Error())
 	}

@@ -202,3 +202,15 @@ func TestFieldErrorJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, "task_suites[4].input_values.x", errs[0].Path())
 	assert.Equal(t, []any{0.01}, errs[0].Params)
 }
+
+func TestValidationErrorTextIsBounded(t *testing.T) {
+	t.Parallel()
+	ve := &ValidationError{}
+	for i := range 5000 {
+		ve.Errors = append(ve.Errors, FieldError{Index: i, Field: "overlap", Code: CodeValueRequired, Message: "m", Collection: collectionTasks})
+	}
+	text := ve.Error()
+	assert.Equal(t, maxListedProblems+2, strings.Count(text, "\n")+1)
+	assert.Contains(t, text, "toloka: 5000 problem(s) in 5000 item(s)")
+	assert.True(t, strings.HasSuffix(text, "... and 4980 more: see ValidationError.Errors"))
+}
