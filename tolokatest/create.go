@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/gotoloka/toloka"
 )
@@ -51,7 +53,11 @@ type batch struct {
 	n           int
 	opts        createParams
 	raws        [][]byte
+	bodyStr     string // the request body as one string, for the fast path
+	bodyCap     int    // cap of the body the raws were cut from
 	tasks       []toloka.Task
+	spans       []taskSpans // raw field positions of tasks read by the fast path
+	fast        []bool
 	suites      []toloka.TaskSuite
 	errs        []fieldMap       // per item; empty when the item is valid
 	overlaps    []toloka.Overlap // effective overlap per valid item
@@ -120,7 +126,7 @@ func (s *Server) create(kind itemKind, q url.Values, body []byte) (response, *ap
 	if e := s.limits.items(kind, n, s.clock.Now()); e != nil {
 		return response{}, e
 	}
-	b := s.prepare(kind, raws, single, opts)
+	b := s.prepare(kind, body, raws, single, opts)
 	if len(b.requestErrs) > 0 {
 		return response{}, validationFailed(b.requestErrs)
 	}
@@ -204,27 +210,27 @@ func malformed() *apiError {
 // prepare decodes every item and runs the shared checks (toloka.CheckTasks,
 // toloka.CheckTaskSuites) with what this server knows about the pools and
 // projects, then the checks only a server can make.
-func (s *Server) prepare(kind itemKind, raws [][]byte, single bool, opts createParams) *batch {
+func (s *Server) prepare(kind itemKind, body []byte, raws [][]byte, single bool, opts createParams) *batch {
 	n := len(raws)
 	b := &batch{kind: kind, single: single, n: n, opts: opts, raws: raws, errs: make([]fieldMap, n), overlaps: make([]toloka.Overlap, n)}
 	if kind == kindSuite {
 		b.suites = make([]toloka.TaskSuite, n)
 	} else {
 		b.tasks = make([]toloka.Task, n)
+		b.spans = make([]taskSpans, n)
+		b.fast = make([]bool, n)
+		b.bodyStr, b.bodyCap = string(body), cap(body)
 	}
+	parallel(n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			b.decode(i)
+		}
+	})
 	decoded := make([]int, 0, n)
-	for i, raw := range raws {
-		var err error
-		if kind == kindSuite {
-			err = json.Unmarshal(raw, &b.suites[i])
-		} else {
-			err = json.Unmarshal(raw, &b.tasks[i])
+	for i := 0; i < n; i++ {
+		if b.errs[i] == nil {
+			decoded = append(decoded, i)
 		}
-		if err != nil {
-			b.errs[i] = diagnose(kind, raw)
-			continue
-		}
-		decoded = append(decoded, i)
 	}
 	env := s.checkEnv(b, decoded)
 	var fes []toloka.FieldError
@@ -255,6 +261,53 @@ func (s *Server) prepare(kind itemKind, raws [][]byte, single bool, opts createP
 		s.serverChecks(b, i, env)
 	}
 	return b
+}
+
+// decode reads item i, by the fast path when it can.
+func (b *batch) decode(i int) {
+	raw := b.raws[i]
+	var err error
+	switch {
+	case b.kind == kindSuite:
+		err = json.Unmarshal(raw, &b.suites[i])
+	case b.fastOK(raw, i):
+		b.fast[i] = true
+		return
+	default:
+		err = json.Unmarshal(raw, &b.tasks[i])
+	}
+	if err != nil {
+		b.errs[i] = diagnose(b.kind, raw)
+	}
+}
+
+func (b *batch) fastOK(raw []byte, i int) bool {
+	off := b.bodyCap - cap(raw) // raw is a slice of the body, which reaches its end
+	if off < 0 || off+len(raw) > len(b.bodyStr) {
+		return false
+	}
+	return decodeTaskFast(raw, b.bodyStr[off:off+len(raw)], &b.tasks[i], &b.spans[i])
+}
+
+// parallel runs f over [0, n) in chunks on every CPU when n is large enough
+// to pay for the goroutines.
+func parallel(n int, f func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n < 2000 || workers < 2 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
 }
 
 // pick returns the decoded items in order; when all decoded, items itself.
@@ -448,8 +501,12 @@ func (s *Server) createSync(b *batch) (response, *apiError) {
 	}
 	created := s.apply(b, valid)
 	s.openPools(b, created)
+	size := 64
+	for _, i := range valid {
+		size += len(created.rendered[i]) + 12
+	}
 	var buf bytes.Buffer
-	buf.Grow(len(created.buf) + 64 + 32*len(valid))
+	buf.Grow(size)
 	buf.WriteString(`{"items":{`)
 	for k, i := range valid {
 		if k > 0 {
@@ -487,8 +544,8 @@ func (s *Server) openPools(b *batch, created applied) {
 		return
 	}
 	touched := map[string]bool{}
-	for i := range created.ids {
-		if created.ids[i] != "" {
+	for i := range created.rendered {
+		if created.rendered[i] != nil {
 			touched[b.poolID(i)] = true
 		}
 	}

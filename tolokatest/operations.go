@@ -51,8 +51,8 @@ type operation struct {
 	params    map[string]any
 	details   *toloka.OperationCounters
 
-	work    *batch   // the judged items, kept for the log
-	ids     []string // per item, "" when not created
+	work    *batch  // the judged items, kept for the log
+	created applied // what finishing stored
 	poolLog []logEntry
 	done    bool
 }
@@ -152,16 +152,16 @@ func (s *Server) finish(op *operation) {
 	if ok {
 		created = s.apply(b, valid)
 	} else {
-		created = applied{ids: make([]string, b.n)}
+		created = applied{rendered: make([][]byte, b.n), seqs: make([]uint64, b.n)}
 	}
 	now := s.now()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	op.ids = created.ids
+	op.created = created
 	success := 0
-	for _, id := range created.ids {
-		if id != "" {
+	for _, r := range created.rendered {
+		if r != nil {
 			success++
 		}
 	}
@@ -291,11 +291,19 @@ func (s *Server) getOperation(id string) (response, *apiError) {
 func (s *Server) getOperationLog(id string) (response, *apiError) {
 	s.mu.Lock()
 	op, ok := s.st.ops[id]
-	var ids []string
+	var created applied
 	var poolLog []logEntry
-	finished := ok && op.done && op.ids != nil
+	var prefixes map[string]string
+	finished := ok && op.done && op.created.rendered != nil
 	if finished {
-		ids, poolLog = op.ids, op.poolLog
+		created, poolLog = op.created, op.poolLog
+		prefixes = map[string]string{}
+		for i := 0; op.work != nil && i < op.work.n; i++ {
+			id := op.work.poolID(i)
+			if ps := s.st.pools[id]; ps != nil {
+				prefixes[id] = ps.prefix
+			}
+		}
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -320,11 +328,11 @@ func (s *Server) getOperationLog(id string) (response, *apiError) {
 	}
 	for i := 0; i < b.n; i++ {
 		switch {
-		case ids[i] != "":
+		case created.rendered[i] != nil:
 			sep()
 			fmt.Fprintf(&buf, `{"type":%q,"success":true,"input":`, createType)
 			buf.Write(b.raws[i])
-			fmt.Fprintf(&buf, `,"output":{%q:%q}}`, idKey, ids[i])
+			fmt.Fprintf(&buf, `,"output":{%q:%q}}`, idKey, created.id(b, prefixes[b.poolID(i)], i))
 		case len(b.errs[i]) > 0:
 			sep()
 			out, _ := json.Marshal(b.errs[i])

@@ -60,19 +60,30 @@ type suiteTaskView struct {
 	LocalizationConfig       *toloka.TaskLocalizationConfig `json:"localization_config,omitempty"`
 }
 
-// applied is what apply created: per request index the id ("" when not
-// created) and the rendered JSON (a slice of buf).
+// applied is what apply created: per request index the rendered JSON (nil
+// when not created) and the sequence number.
 type applied struct {
-	ids      []string
 	rendered [][]byte
-	buf      []byte
+	seqs     []uint64
+}
+
+// id returns the id of created item i, or "".
+func (a applied) id(b *batch, prefix string, i int) string {
+	if a.rendered[i] == nil {
+		return ""
+	}
+	nib := byte(nibbleTask)
+	if b.kind == kindSuite {
+		nib = nibbleSuite
+	}
+	return makeID(prefix, nib, a.seqs[i])
 }
 
 // apply stores the items at the given indexes. It reserves sequence numbers
-// under the lock, renders without it, and stores under it again, so large
-// batches do not stall other requests.
+// under the lock, renders without it (on every CPU for large batches), and
+// stores under the lock again, so large batches do not stall other requests.
 func (s *Server) apply(b *batch, which []int) applied {
-	out := applied{ids: make([]string, b.n), rendered: make([][]byte, b.n)}
+	out := applied{rendered: make([][]byte, b.n), seqs: make([]uint64, b.n)}
 	if len(which) == 0 {
 		return out
 	}
@@ -85,40 +96,50 @@ func (s *Server) apply(b *batch, which []int) applied {
 	}
 	s.mu.Unlock()
 
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	ends := make([]int, len(which))
+	createdJSON, _ := now.MarshalJSON()
 	overlaps := make([]int32, len(which))
-	for k, i := range which {
-		seq := first + uint64(k)
-		count, infinite := overlapPtr(b.overlaps[i])
-		overlaps[k] = -1
-		if !infinite {
-			overlaps[k] = int32(*count)
+	parallel(len(which), func(lo, hi int) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		ends := make([]int, hi-lo)
+		for k := lo; k < hi; k++ {
+			i := which[k]
+			seq := first + uint64(k)
+			out.seqs[i] = seq
+			count, infinite := overlapPtr(b.overlaps[i])
+			overlaps[k] = -1
+			if !infinite {
+				overlaps[k] = int32(*count)
+			}
+			var v any
+			switch {
+			case b.kind == kindSuite:
+				id := makeID(pools[k].prefix, nibbleSuite, seq)
+				v = suiteViewOf(&b.suites[i], id, pools[k].prefix, seq, count, infinite, now)
+			case b.fast != nil && b.fast[i]:
+				buf.Write(appendTaskFast(buf.AvailableBuffer(), b.raws[i], &b.spans[i], pools[k].prefix, seq, count, infinite, string(createdJSON)))
+				ends[k-lo] = buf.Len()
+				continue
+			default:
+				v = taskViewOf(&b.tasks[i], makeID(pools[k].prefix, nibbleTask, seq), count, infinite, now)
+			}
+			if err := enc.Encode(v); err != nil {
+				// The item was decoded from JSON, so it encodes; a failure
+				// here is a bug in the fake.
+				panic("tolokatest: rendering an item: " + err.Error())
+			}
+			buf.Truncate(buf.Len() - 1) // the encoder's newline
+			ends[k-lo] = buf.Len()
 		}
-		var v any
-		if b.kind == kindSuite {
-			out.ids[i] = makeID(pools[k].prefix, nibbleSuite, seq)
-			v = suiteViewOf(&b.suites[i], out.ids[i], pools[k].prefix, seq, count, infinite, now)
-		} else {
-			out.ids[i] = makeID(pools[k].prefix, nibbleTask, seq)
-			v = taskViewOf(&b.tasks[i], out.ids[i], count, infinite, now)
+		data := buf.Bytes()
+		start := 0
+		for k := lo; k < hi; k++ {
+			end := ends[k-lo]
+			out.rendered[which[k]] = data[start:end:end]
+			start = end
 		}
-		if err := enc.Encode(v); err != nil {
-			// The item was decoded from JSON, so it encodes; a failure here
-			// is a bug in the fake.
-			panic("tolokatest: rendering an item: " + err.Error())
-		}
-		buf.Truncate(buf.Len() - 1) // the encoder's newline
-		ends[k] = buf.Len()
-	}
-	out.buf = buf.Bytes()
-	start := 0
-	for k, i := range which {
-		out.rendered[i] = out.buf[start:ends[k]:ends[k]]
-		start = ends[k]
-	}
+	})
 
 	created := now.UnixMilli()
 	s.mu.Lock()
