@@ -186,9 +186,7 @@ func (s *Server) finish(op *operation) {
 func (s *Server) openPoolsLogged(b *batch) []logEntry {
 	seen := map[string]bool{}
 	for i := 0; i < b.n; i++ {
-		if len(b.errs[i]) == 0 {
-			seen[b.poolID(i)] = true
-		}
+		seen[b.poolID(i)] = true
 	}
 	var out []logEntry
 	for _, id := range sortedPoolIDs(seen) {
