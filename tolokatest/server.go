@@ -248,6 +248,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if hasFault && fault.latency > 0 {
 		if err := s.cfg.sleep(r.Context(), fault.latency); err != nil {
+			s.count(route, 0)
+			dropConnection(w) // the client gave up while we waited
 			return
 		}
 	}
