@@ -296,10 +296,10 @@ func TestTolokaKitStyleFlow(t *testing.T) {
 	r = callAuth(t, s, "GET", "/operations/"+opID+"/log", "", auth)
 	require.Equal(t, http.StatusOK, r.status)
 	var log []struct {
-		Type    string            `json:"type"`
-		Success bool              `json:"success"`
-		Input   map[string]any    `json:"input"`
-		Output  map[string]any    `json:"output"`
+		Type    string         `json:"type"`
+		Success bool           `json:"success"`
+		Input   map[string]any `json:"input"`
+		Output  map[string]any `json:"output"`
 	}
 	require.NoError(t, json.Unmarshal(r.body, &log))
 	require.Len(t, log, 2)

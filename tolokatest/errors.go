@@ -79,20 +79,6 @@ func notFound(what, id string) *apiError {
 	return &apiError{status: http.StatusNotFound, code: toloka.CodeDoesNotExist, message: fmt.Sprintf("There are no results for such parameters: %s %s", what, strconv.Quote(id))}
 }
 
-// toWire converts SDK field errors of one item into the wire map; a second
-// error on the same field keeps the first, as a map on the wire can only
-// hold one.
-func toWire(errs []toloka.FieldError) fieldMap {
-	m := make(fieldMap, len(errs))
-	for _, fe := range errs {
-		if _, dup := m[fe.Field]; dup {
-			continue
-		}
-		m[fe.Field] = wireFieldError{Code: fe.Code, Message: fe.Message, Params: fe.Params}
-	}
-	return m
-}
-
 func jsonResponse(status int, v any) (response, *apiError) {
 	data, err := json.Marshal(v)
 	if err != nil {
