@@ -178,7 +178,16 @@ func newCreateRequest(collection string, body any, q createQuery) (*apiRequest, 
 	if q.AsyncMode && q.OperationID != "" {
 		retry = retrySafe
 	}
-	return &apiRequest{method: http.MethodPost, path: collection, query: values, body: data, retry: retry}, nil
+	return &apiRequest{method: http.MethodPost, path: collectionPath(collection), query: values, body: data, retry: retry}, nil
+}
+
+// collectionPath is the URL path of a collection: field-error paths say
+// "task_suites", the API's route is /task-suites (toloka-api.md §3).
+func collectionPath(collection string) string {
+	if collection == collectionTaskSuites {
+		return "task-suites"
+	}
+	return collection
 }
 
 // labelFieldErrors names the collection in the field errors of a server
