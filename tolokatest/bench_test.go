@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"testing"
 
 	"github.com/gotoloka/toloka"
@@ -96,4 +97,66 @@ func BenchmarkServerSyncBatchSDK(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*toloka.MaxSyncBatch)/b.Elapsed().Seconds(), "tasks/s")
+}
+
+// BenchmarkServerMillionTasks fills one pool with 1,000,000 tasks through the
+// API, reports the heap they take per task, then times reading a 300-task
+// page from the middle of the pool with the pagination idiom (sort=id&id_gt).
+func BenchmarkServerMillionTasks(b *testing.B) {
+	s := benchServer(b)
+	body, err := json.Marshal(benchTasks(toloka.MaxSyncBatch))
+	if err != nil {
+		b.Fatal(err)
+	}
+	hc := s.HTTPClient()
+	post := func() {
+		req, _ := http.NewRequest(http.MethodPost, s.URL()+"/tasks", bytes.NewReader(body))
+		req.Header.Set("Authorization", "ApiKey "+s.Credential())
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const total = 1_000_000
+	for n := 0; n < total; n += toloka.MaxSyncBatch {
+		post()
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if got := s.TaskCount("100"); got != total {
+		b.Fatalf("%d tasks stored", got)
+	}
+	var page struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	get := func(query string) {
+		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/tasks?"+query, nil)
+		req.Header.Set("Authorization", "ApiKey "+s.Credential())
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+			b.Fatal(err)
+		}
+	}
+	get("pool_id=100&sort=id&limit=1&id_gt=0000000064--00000000000000000007a11f") // task 500,000 has sequence 0x7a120
+	if len(page.Items) != 1 {
+		b.Fatal("no task in the middle of the pool")
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		get("pool_id=100&sort=id&limit=300&id_gt=0000000064--00000000000000000007a11f")
+		if len(page.Items) != 300 {
+			b.Fatalf("page of %d", len(page.Items))
+		}
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/total, "heap-B/task")
 }
