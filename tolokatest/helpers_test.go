@@ -23,7 +23,8 @@ const (
 	trainingPool = "30" // a training
 )
 
-var t0 = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+// t0 is the start of the manual clocks of the tests.
+func t0() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC) }
 
 // newFixture starts a server with one project and the pools above.
 func newFixture(t *testing.T, opts ...tolokatest.Option) *tolokatest.Server {

@@ -40,7 +40,7 @@ func ids(tasks []toloka.Task) []string {
 
 func TestListTasks(t *testing.T) {
 	t.Parallel()
-	clock := tolokatest.NewManualClock(t0)
+	clock := tolokatest.NewManualClock(t0())
 	s := newFixture(t, tolokatest.WithClock(clock))
 	var created []string
 	for i := 0; i < 7; i++ {

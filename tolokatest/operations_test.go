@@ -173,7 +173,7 @@ func TestAsyncOpenPool(t *testing.T) {
 
 func TestGetOperationsAndPools(t *testing.T) {
 	t.Parallel()
-	s := newFixture(t, tolokatest.WithClock(tolokatest.NewManualClock(t0)))
+	s := newFixture(t, tolokatest.WithClock(tolokatest.NewManualClock(t0())))
 	assert.Equal(t, http.StatusNotFound, call(t, s, "GET", "/operations/nope", "").status)
 	assert.Equal(t, http.StatusNotFound, call(t, s, "GET", "/operations/nope/log", "").status)
 

@@ -83,7 +83,7 @@ func TestRouting(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	clock := tolokatest.NewManualClock(t0)
+	clock := tolokatest.NewManualClock(t0())
 	s := newFixture(t, tolokatest.WithClock(clock), tolokatest.WithRateLimit(2))
 	assert.Equal(t, http.StatusOK, call(t, s, "GET", "/pools/21", "").status)
 	assert.Equal(t, http.StatusOK, call(t, s, "GET", "/pools/21", "").status)
@@ -99,7 +99,7 @@ func TestRateLimit(t *testing.T) {
 
 func TestTaskQuota(t *testing.T) {
 	t.Parallel()
-	clock := tolokatest.NewManualClock(t0) // 07:08:09
+	clock := tolokatest.NewManualClock(t0()) // 07:08:09
 	s := newFixture(t, tolokatest.WithClock(clock), tolokatest.WithTaskQuota(tolokatest.Quota{PerMinute: 3, PerDay: 5}))
 	two := "[" + task(smartPool, "http://1") + "," + task(smartPool, "http://2") + "]"
 	require.Equal(t, http.StatusCreated, call(t, s, "POST", "/tasks?allow_defaults=true", two).status)
