@@ -1,6 +1,6 @@
 // Command quickstart is the SDK's main job in one run: upload single tasks,
-// a batch with one invalid task, and task suites, then print what was created
-// and what was rejected and why.
+// a batch with one invalid task, task suites, and an async batch it waits
+// for, then print what was created and what was rejected and why.
 //
 //	go run ./examples/quickstart
 //
@@ -30,7 +30,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, os.Getenv); err != nil {
+	if err := run(ctx, os.Stdout, os.Getenv, toloka.WaitOptions{}); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
@@ -41,15 +41,19 @@ type target struct {
 	client    *toloka.Client
 	pool      string // smart-mixing pool for tasks
 	suitePool string // pool without smart mixing for suites; "" skips them
+	wait      toloka.WaitOptions
 	cleanup   func()
 }
 
-func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
+// run is the quickstart; wait tunes the polling of the async step (the zero
+// value polls as the official SDKs do, which tests shorten).
+func run(ctx context.Context, w io.Writer, getenv func(string) string, wait toloka.WaitOptions) error {
 	tg, err := connect(w, getenv)
 	if err != nil {
 		return err
 	}
 	defer tg.cleanup()
+	tg.wait = wait
 	c := tg.client
 
 	pool, err := c.GetPool(ctx, tg.pool)
@@ -117,10 +121,45 @@ func run(ctx context.Context, w io.Writer, getenv func(string) string) error {
 		}
 	}
 
-	// ---- ASYNC BATCH: added by the lead once CreateTasksAsync lands ----
-	// Upload a batch asynchronously, wait for the operation, and print its
-	// per-item results here. Nothing async is done yet.
+	// 4. An async batch: one operation with an operation_id (so retries are
+	// exactly-once), a wait with progress, and the results by index read from
+	// the operation log. The invalid URL is caught by the SDK's validation
+	// against the project's task_spec, so it is not sent at all; it is
+	// reported at its index beside what Toloka created.
+	fmt.Fprintln(w, "\n== an async batch (CreateTasksAndWait)")
+	async := []toloka.Task{
+		{PoolID: tg.pool, InputValues: sampleValues(spec, 30), Overlap: toloka.FiniteOverlap(1)},
+		{PoolID: tg.pool, InputValues: sampleValues(spec, 31), Overlap: toloka.FiniteOverlap(1)},
+		{PoolID: tg.pool, InputValues: brokenURL(spec, sampleValues(spec, 32)), Overlap: toloka.FiniteOverlap(1)},
+		{PoolID: tg.pool, InputValues: sampleValues(spec, 33), Overlap: toloka.FiniteOverlap(1)},
+	}
+	ares, err := c.CreateTasksAndWait(ctx, async, toloka.CreateOptions{SkipInvalidItems: true}, tg.wait,
+		toloka.WithProgress(func(p toloka.OperationProgress) {
+			fmt.Fprintf(w, "operation %s: %s, %d%% done\n", p.ID, p.Status, p.Percent)
+		}))
+	if err != nil {
+		return fmt.Errorf("uploading a batch asynchronously: %w", err)
+	}
+	for _, i := range ares.CreatedIndexes() {
+		fmt.Fprintf(w, "created tasks[%d] as %s\n", i, ares.Items[i].ID)
+	}
+	for _, i := range ares.RejectedIndexes() {
+		for _, fe := range ares.ValidationErrors[i] {
+			fmt.Fprintf(w, "rejected %s: %s (%s)\n", fe.Path(), fe.Code, fe.Message)
+		}
+	}
 	return nil
+}
+
+// brokenURL spoils the first url field of values, if the spec has one.
+func brokenURL(spec map[string]toloka.FieldSpec, values toloka.Values) toloka.Values {
+	for name, fs := range spec {
+		if strings.EqualFold(fs.Type, toloka.FieldURL) && fs.Required {
+			values[name] = "example.com/no-scheme.png"
+			return values
+		}
+	}
+	return values
 }
 
 // connect picks the fake or the real sandbox, as the environment says.
@@ -150,7 +189,9 @@ func connect(w io.Writer, getenv func(string) string) (*target, error) {
 
 // startFake starts the in-memory Toloka with a demo project and two pools.
 func startFake(w io.Writer) (*target, error) {
-	s := tolokatest.NewServer()
+	// Operations finish after two polls, so the progress lines show a
+	// RUNNING operation before its SUCCESS, as on the real service.
+	s := tolokatest.NewServer(tolokatest.WithPace(tolokatest.FinishAfterPolls(2)))
 	err := s.Seed(tolokatest.Fixtures{
 		Projects: []toloka.Project{{ID: "1", PublicName: "Is it a cat?", TaskSpec: toloka.TaskSpec{
 			InputSpec:  map[string]toloka.FieldSpec{"image": {Type: toloka.FieldURL, Required: true}},

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,19 +17,29 @@ import (
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
+// quickPolls keeps the async step's polling to microseconds.
+var quickPolls = toloka.WaitOptions{FirstDelay: time.Microsecond, Interval: time.Microsecond, MaxInterval: time.Microsecond}
+
 func TestQuickstartAgainstTheBuiltInFake(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), &out, env(nil)))
+	require.NoError(t, run(context.Background(), &out, env(nil), quickPolls))
 	got := out.String()
 	assert.Contains(t, got, "using the in-memory fake Toloka")
 	assert.Contains(t, got, "created task 0000000065--")
 	assert.Contains(t, got, "created tasks[0] as ")
 	assert.Contains(t, got, "created tasks[2] as ")
 	assert.Contains(t, got, "rejected tasks[1].overlap: VALUE_LESS_THAN_MIN")
-	assert.NotContains(t, got, "created tasks[1]")
+	syncPart, _, _ := strings.Cut(got, "== an async batch")
+	assert.NotContains(t, syncPart, "created tasks[1]")
 	assert.Contains(t, got, "created task_suites[0] as ")
 	assert.Contains(t, got, "created task_suites[1] as ")
+	assert.Regexp(t, `operation [0-9a-f-]{36}: RUNNING, 50% done\n`, got)
+	assert.Regexp(t, `operation [0-9a-f-]{36}: SUCCESS, 100% done\n`, got)
+	assert.Contains(t, got, "rejected tasks[2].input_values.image: INVALID_URL_SYNTAX")
+	for _, i := range []string{"0", "1", "3"} {
+		assert.Regexp(t, `(?m)^== an async batch[\s\S]*created tasks\[`+i+`\] as `, got)
+	}
 }
 
 // With TOLOKA_API_KEY the quickstart talks to whatever TOLOKA_URL names;
@@ -43,11 +55,11 @@ func TestQuickstartWithAnAccount(t *testing.T) {
 		Pools: []toloka.Pool{{ID: "500", ProjectID: "5", MixerConfig: &toloka.MixerConfig{RealTasksCount: 1}}},
 	}))
 	var out bytes.Buffer
-	err := run(context.Background(), &out, env(map[string]string{"TOLOKA_API_KEY": "sandbox-key", "TOLOKA_URL": s.URL(), "TOLOKA_POOL_ID": "500"}))
+	err := run(context.Background(), &out, env(map[string]string{"TOLOKA_API_KEY": "sandbox-key", "TOLOKA_URL": s.URL(), "TOLOKA_POOL_ID": "500"}), quickPolls)
 	require.NoError(t, err)
 	assert.Contains(t, out.String(), "task suites: skipped")
 	tasks := s.Tasks("500")
-	require.Len(t, tasks, 4, "2 single tasks and 2 of the batch")
+	require.Len(t, tasks, 8, "2 single tasks, 2 of the batch and all 4 of the async batch (no url field to spoil)")
 	assert.Len(t, tasks[0].InputValues["text"], 8, "values follow the spec")
 	assert.NotContains(t, tasks[0].InputValues, "opt", "optional fields are left out")
 }
@@ -57,8 +69,8 @@ func ptrNumber(s string) *json.Number { n := json.Number(s); return &n }
 func TestQuickstartRefusesProduction(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	err := run(context.Background(), &out, env(map[string]string{"TOLOKA_API_KEY": "k"}))
+	err := run(context.Background(), &out, env(map[string]string{"TOLOKA_API_KEY": "k"}), quickPolls)
 	require.ErrorContains(t, err, "TOLOKA_ENV=sandbox")
-	err = run(context.Background(), &out, env(map[string]string{"TOLOKA_API_KEY": "k", "TOLOKA_ENV": "sandbox"}))
+	err = run(context.Background(), &out, env(map[string]string{"TOLOKA_API_KEY": "k", "TOLOKA_ENV": "sandbox"}), quickPolls)
 	require.ErrorContains(t, err, "TOLOKA_POOL_ID")
 }
