@@ -239,13 +239,7 @@ func (p *subset[T]) result(res *BatchResult[T]) *BatchResult[T] {
 	for i, item := range res.Items {
 		out.Items[p.original[i]] = item
 	}
-	for i, errs := range res.ValidationErrors {
-		index := p.original[i]
-		for k := range errs {
-			errs[k].Index = index
-		}
-		out.ValidationErrors[index] = errs
-	}
+	p.addRejections(out.ValidationErrors, res.ValidationErrors)
 	return out
 }
 
@@ -259,14 +253,20 @@ func (p *subset[T]) uploadResults(r *UploadResults) *UploadResults {
 	for i, id := range r.Created {
 		out.Created[p.original[i]] = id
 	}
-	for i, errs := range r.ValidationErrors {
+	p.addRejections(out.ValidationErrors, r.ValidationErrors)
+	return out
+}
+
+// addRejections moves the server's rejections, keyed by request index, into
+// dst under the caller's indexes.
+func (p *subset[T]) addRejections(dst, server map[int][]FieldError) {
+	for i, errs := range server {
 		index := p.original[i]
 		for k := range errs {
 			errs[k].Index = index
 		}
-		out.ValidationErrors[index] = errs
+		dst[index] = errs
 	}
-	return out
 }
 
 // checkIndexes refuses a batch result naming an index the request did not have.

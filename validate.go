@@ -211,26 +211,20 @@ func (c *Client) validateItems(ctx context.Context, collection string, items any
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	switch item := items.(type) {
+	case Task:
+		items = []Task{item}
+	case TaskSuite:
+		items = []TaskSuite{item}
+	}
 	var errs []FieldError
 	switch items := items.(type) {
-	case Task:
-		env, err := c.checkEnv(ctx, collection, poolIDsOfTasks([]Task{items}), cfg)
-		if err != nil {
-			return err
-		}
-		errs = CheckTasks([]Task{items}, env)
 	case []Task:
 		env, err := c.checkEnv(ctx, collection, poolIDsOfTasks(items), cfg)
 		if err != nil {
 			return err
 		}
 		errs = CheckTasks(items, env)
-	case TaskSuite:
-		env, err := c.checkEnv(ctx, collection, poolIDsOfSuites([]TaskSuite{items}), cfg)
-		if err != nil {
-			return err
-		}
-		errs = CheckTaskSuites([]TaskSuite{items}, env)
 	case []TaskSuite:
 		env, err := c.checkEnv(ctx, collection, poolIDsOfSuites(items), cfg)
 		if err != nil {
