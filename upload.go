@@ -333,6 +333,9 @@ type uploader[T Task | TaskSuite] struct {
 	firstErr error
 	stopOnce sync.Once
 	stop     chan struct{}
+
+	freeBatches chan *uploadBatch
+	freeItems   chan []T
 }
 
 func upload[T Task | TaskSuite](ctx context.Context, c *Client, collection string, src Source[T], encode func(T) ([]byte, error), perMinute, perDay int64, opts []UploadOption) (*UploadSummary, error) {
@@ -358,7 +361,8 @@ func upload[T Task | TaskSuite](ctx context.Context, c *Client, collection strin
 	if cfg.uploadID == "" {
 		cfg.uploadID = uuid.NewString()
 	}
-	u := &uploader[T]{c: c, collection: collection, cfg: cfg, total: src.total, stop: make(chan struct{})}
+	u := &uploader[T]{c: c, collection: collection, cfg: cfg, total: src.total, stop: make(chan struct{}),
+		freeBatches: make(chan *uploadBatch, cfg.concurrency+1), freeItems: make(chan []T, cfg.concurrency+1)}
 	u.call = newCallConfig(cfg.callOpts)
 	u.call.create.SkipInvalidItems = true
 	u.start = cfg.clock.Now()
@@ -409,6 +413,8 @@ func (u *uploader[T]) dispatch(ctx context.Context, p puller[T], encode func(T) 
 	var (
 		carry *carried
 		eof   bool
+		// Decoded items are kept only for validation.
+		keepItems = !u.call.skipValidation
 	)
 	for ordinal := 0; ; ordinal++ {
 		if ctx.Err() != nil {
@@ -430,11 +436,16 @@ func (u *uploader[T]) dispatch(ctx context.Context, p puller[T], encode func(T) 
 			return true
 		default:
 		}
-		b := &uploadBatch{Ordinal: ordinal}
-		items := make([]T, 0, min(u.cfg.batchSize, 1024))
+		b := u.newBatch(ordinal)
+		var items []T
+		if keepItems {
+			items = u.newItems()
+		}
 		if carry != nil {
 			b.add(carry.index, carry.encoded, carry.in, carry.out)
-			items = append(items, carry.item)
+			if keepItems {
+				items = append(items, carry.item)
+			}
 			carry = nil
 		}
 		for !eof && b.Len() < u.cfg.batchSize {
@@ -470,9 +481,12 @@ func (u *uploader[T]) dispatch(ctx context.Context, p puller[T], encode func(T) 
 				break
 			}
 			b.add(index, encoded, in, out)
-			items = append(items, item)
+			if keepItems {
+				items = append(items, item)
+			}
 		}
 		if b.Len() == 0 {
+			u.recycle(b, items)
 			<-slots
 			if ctx.Err() != nil {
 				u.fail(ctx.Err())
@@ -489,7 +503,48 @@ func (u *uploader[T]) dispatch(ctx context.Context, p puller[T], encode func(T) 
 			defer wg.Done()
 			defer func() { <-slots }()
 			u.work(ctx, job)
+			u.recycle(job.batch, nil)
 		}()
+	}
+}
+
+// newBatch returns an empty batch, reusing a finished one's buffers: at most
+// concurrency+1 batches and item slices exist at once, whatever the input's size.
+func (u *uploader[T]) newBatch(ordinal int) *uploadBatch {
+	select {
+	case b := <-u.freeBatches:
+		*b = uploadBatch{Ordinal: ordinal, Body: b.Body[:0], Indexes: b.Indexes[:0], ends: b.ends[:0]}
+		return b
+	default:
+		return &uploadBatch{Ordinal: ordinal}
+	}
+}
+
+func (u *uploader[T]) newItems() []T {
+	select {
+	case items := <-u.freeItems:
+		return items
+	default:
+		return make([]T, 0, u.cfg.batchSize)
+	}
+}
+
+// recycle takes back a finished batch and a validated item slice (either
+// may be nil). The items are zeroed first, so the caller's data is not kept
+// alive by the uploader.
+func (u *uploader[T]) recycle(b *uploadBatch, items []T) {
+	if b != nil {
+		select {
+		case u.freeBatches <- b:
+		default:
+		}
+	}
+	if items != nil {
+		clear(items)
+		select {
+		case u.freeItems <- items[:0]:
+		default:
+		}
 	}
 }
 
@@ -521,7 +576,8 @@ type batchJob[T any] struct {
 func (u *uploader[T]) work(ctx context.Context, job *batchJob[T]) {
 	b := job.batch
 	rejected, err := u.validate(ctx, b, job.items)
-	job.items = nil // the decoded items are not needed during the long wait
+	u.recycle(nil, job.items) // the decoded items are not needed during the long wait
+	job.items = nil
 	if err != nil {
 		u.batchFailed(b, err)
 		return

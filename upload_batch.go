@@ -3,6 +3,7 @@ package toloka
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strconv"
 )
 
@@ -19,6 +20,9 @@ const itemMarker = "__item_idx"
 // outcome of each item by its position in the batch. An error means the fate
 // of the whole batch is unknown or failed; the uploader then reports all its
 // items as failed.
+//
+// The runner must not keep b, or b.Body, after it returns: the uploader
+// reuses their memory for a later batch.
 //
 // It must be idempotent on b.OperationID: when Toloka answers 409
 // OPERATION_ALREADY_EXISTS (a retry, or the rerun of an upload), it waits for
@@ -56,27 +60,12 @@ type uploadBatch struct {
 // Len returns the number of items in the batch.
 func (b *uploadBatch) Len() int { return len(b.Indexes) }
 
-// Position maps the itemMarker value of an operation log entry back to the
-// item's position in the batch; ok is false for a marker not in the batch.
-// It accepts the marker as a JSON string or number.
-func (b *uploadBatch) Position(marker string) (int, bool) {
-	index, err := strconv.ParseInt(marker, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	lo, hi := 0, len(b.Indexes)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if b.Indexes[mid] < index {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo < len(b.Indexes) && b.Indexes[lo] == index {
-		return lo, true
-	}
-	return 0, false
+// Position maps the itemMarker value of an operation log entry, parsed as an
+// integer (OperationLogEntry.ItemIndex does that), back to the item's
+// position in the batch; ok is false for an index not in the batch.
+func (b *uploadBatch) Position(index int) (pos int, ok bool) {
+	pos, ok = slices.BinarySearch(b.Indexes, int64(index))
+	return pos, ok
 }
 
 // item returns the encoded object at pos, marker included.
@@ -264,26 +253,30 @@ func (s *sizeScanner) array(quiet bool) bool {
 	return false
 }
 
-// str scans a string literal, leaving pos after its closing quote.
+// str scans a string literal, leaving pos after its closing quote. It jumps
+// from quote to quote; a quote preceded by an odd run of backslashes is
+// escaped and does not end the string.
 func (s *sizeScanner) str() bool {
 	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 		return false
 	}
 	i := s.pos + 1
-	for i < len(s.data) {
-		j := bytes.IndexAny(s.data[i:], `"\`)
+	for {
+		j := bytes.IndexByte(s.data[i:], '"')
 		if j < 0 {
 			return false
 		}
 		i += j
-		if s.data[i] == '\\' {
-			i += 2
-			continue
+		slashes := 0
+		for k := i - 1; k > s.pos && s.data[k] == '\\'; k-- {
+			slashes++
 		}
-		s.pos = i + 1
-		return true
+		i++
+		if slashes%2 == 0 {
+			s.pos = i
+			return true
+		}
 	}
-	return false
 }
 
 // escapedSize is the size of an encoded value after HTML escaping: each of

@@ -5,33 +5,35 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 )
 
-// fakeClock advances only when the uploader sleeps, and records each wait.
-type fakeClock struct {
+// uploadFakeClock advances only when the uploader sleeps, and records each wait.
+type uploadFakeClock struct {
 	mu    sync.Mutex
 	now   time.Time
 	waits []time.Duration
 }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+func newUploadFakeClock() *uploadFakeClock {
+	return &uploadFakeClock{now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
 }
 
-func (c *fakeClock) Now() time.Time {
+func (c *uploadFakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
-func (c *fakeClock) SleepUntil(ctx context.Context, t time.Time) error {
+func (c *uploadFakeClock) SleepUntil(ctx context.Context, t time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -44,13 +46,13 @@ func (c *fakeClock) SleepUntil(ctx context.Context, t time.Time) error {
 	return nil
 }
 
-func (c *fakeClock) advance(d time.Duration) {
+func (c *uploadFakeClock) advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
 
-func (c *fakeClock) recordedWaits() []time.Duration {
+func (c *uploadFakeClock) recordedWaits() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]time.Duration(nil), c.waits...)
@@ -70,7 +72,7 @@ type sentBatch struct {
 // creates items twice.
 type fakeToloka struct {
 	t     *testing.T
-	clock *fakeClock
+	clock *uploadFakeClock
 
 	mu         sync.Mutex
 	operations map[string]batchOutcome
@@ -88,7 +90,7 @@ type fakeToloka struct {
 	perBatch time.Duration
 }
 
-func newFakeToloka(t *testing.T, clk *fakeClock) *fakeToloka {
+func newFakeToloka(t *testing.T, clk *uploadFakeClock) *fakeToloka {
 	return &fakeToloka{t: t, clock: clk, operations: map[string]batchOutcome{}, created: map[string]int64{}}
 }
 
@@ -124,7 +126,9 @@ func (f *fakeToloka) run(ctx context.Context, b *uploadBatch) (batchOutcome, err
 		for pos, raw := range items {
 			var marker string
 			require.NoError(f.t, json.Unmarshal(raw[itemMarker], &marker))
-			p, ok := b.Position(marker)
+			index, err := strconv.Atoi(marker)
+			require.NoError(f.t, err)
+			p, ok := b.Position(index)
 			require.True(f.t, ok, "marker %q not in batch", marker)
 			require.Equal(f.t, pos, p)
 			if isServerBad(raw) {
@@ -170,24 +174,24 @@ func (f *fakeToloka) batches() []sentBatch {
 	return out
 }
 
-// results collects OnResult calls; the uploader serializes them, and the
+// itemResults collects OnResult calls; the uploader serializes them, and the
 // lock makes the race detector agree.
-type results struct {
+type itemResults struct {
 	mu sync.Mutex
 	by map[int64]ItemResult
 	n  int
 }
 
-func newResults() *results { return &results{by: map[int64]ItemResult{}} }
+func newResults() *itemResults { return &itemResults{by: map[int64]ItemResult{}} }
 
-func (r *results) add(res ItemResult) {
+func (r *itemResults) add(res ItemResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.n++
 	r.by[res.Index] = res
 }
 
-func (r *results) get(i int64) ItemResult {
+func (r *itemResults) get(i int64) ItemResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.by[i]
@@ -223,10 +227,21 @@ func jsonl[T any](t *testing.T, items []T) []byte {
 	return out
 }
 
-// testClient is a client whose network is never used: uploads get a fake runner.
+// testClient is a client for uploads with a fake runner. Its transport
+// serves only the pool and project lookups that validation may make: pool 1
+// takes tasks through smart mixing, pool 2 takes task suites, and project 10
+// has no task_spec, so no spec rules apply.
 func testClient(t *testing.T) *Client {
 	t.Helper()
-	c, err := NewClient(WithAPIKey("test-key"), WithBaseURL("http://127.0.0.1:1"))
+	const base = "http://127.0.0.1:1"
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder(http.MethodGet, base+"/pools/1", httpmock.NewStringResponder(http.StatusOK,
+		`{"id":"1","project_id":"10","status":"OPEN","defaults":{"default_overlap_for_new_tasks":1},`+
+			`"mixer_config":{"real_tasks_count":5,"golden_tasks_count":1,"training_tasks_count":0}}`))
+	mt.RegisterResponder(http.MethodGet, base+"/pools/2", httpmock.NewStringResponder(http.StatusOK,
+		`{"id":"2","project_id":"10","status":"OPEN","defaults":{"default_overlap_for_new_task_suites":1}}`))
+	mt.RegisterResponder(http.MethodGet, base+"/projects/10", httpmock.NewStringResponder(http.StatusOK, `{"id":"10","status":"ACTIVE"}`))
+	c, err := NewClient(WithAPIKey("test-key"), WithBaseURL(base), WithTransport(mt))
 	require.NoError(t, err)
 	return c
 }

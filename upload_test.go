@@ -32,7 +32,7 @@ func TestUploadTasksFromEverySource(t *testing.T) {
 	for name, src := range sources {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			clk := newFakeClock()
+			clk := newUploadFakeClock()
 			fake := newFakeToloka(t, clk)
 			res := newResults()
 			sum, err := testClient(t).UploadTasks(context.Background(), src(),
@@ -92,7 +92,7 @@ func TestUploadTaskSuitesFromEverySource(t *testing.T) {
 	for name, src := range sources {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			clk := newFakeClock()
+			clk := newUploadFakeClock()
 			fake := newFakeToloka(t, clk)
 			res := newResults()
 			sum, err := testClient(t).UploadTaskSuites(context.Background(), src(),
@@ -147,7 +147,7 @@ func TestUploadBatchesByInputBytes(t *testing.T) {
 		sizedTask(t, limit-100), // 6: batch 3 with item 5
 		sizedTask(t, 100),       // 7: batch 4 (20+limit-100+100 > limit)
 	}
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk)
 	res := newResults()
 	sum, err := testClient(t).UploadTasks(context.Background(), TasksFromSlice(tasks),
@@ -182,7 +182,7 @@ func TestUploadBatchesByOutputBytes(t *testing.T) {
 		solvedTask(t, limit+1),   // 4: rejected alone
 		solvedTask(t, limit),     // 5: alone at the limit
 	}
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk)
 	res := newResults()
 	_, err := testClient(t).UploadTasks(context.Background(), TasksFromSlice(tasks),
@@ -206,7 +206,7 @@ func TestUploadIsDeterministic(t *testing.T) {
 		tasks[i] = sizedTask(t, MaxInputValuesBytes/2+1) // two never share a batch
 	}
 	runOnce := func(id string) []sentBatch {
-		clk := newFakeClock()
+		clk := newUploadFakeClock()
 		fake := newFakeToloka(t, clk)
 		_, err := testClient(t).UploadTasks(context.Background(), TasksFromSeq(slices.Values(tasks)),
 			WithBatchSize(6), WithConcurrency(3), WithUploadID(id), withRunner(fake.run), withClock(clk))
@@ -237,7 +237,7 @@ func TestUploadIsDeterministic(t *testing.T) {
 func TestUploadResumeCreatesNothingTwice(t *testing.T) {
 	t.Parallel()
 	tasks := imageTasks(50)
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk) // one server across both runs
 	const crashAt = 3
 	var crashed atomic.Bool
@@ -305,7 +305,7 @@ func TestUploadBoundsConcurrencyAndReadsOnlyWhenASlotIsFree(t *testing.T) {
 			}
 		}
 	}
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk)
 	entered := make(chan int, batches)
 	release := make(chan struct{})
@@ -337,7 +337,11 @@ func TestUploadBoundsConcurrencyAndReadsOnlyWhenASlotIsFree(t *testing.T) {
 		done <- err
 	}()
 	for range concurrency {
-		<-entered
+		select {
+		case <-entered:
+		case err := <-done:
+			require.FailNow(t, "the upload ended before its batches reached the runner", "%v", err)
+		}
 	}
 	// Every slot is busy: the dispatcher waits for one and reads nothing more.
 	assert.EqualValues(t, concurrency*batchSize, pulls.Load())
@@ -352,7 +356,7 @@ func TestUploadBoundsConcurrencyAndReadsOnlyWhenASlotIsFree(t *testing.T) {
 
 func TestUploadFailedBatchIsReportedAndOthersContinue(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk)
 	fake.failBatch = func(b *uploadBatch) (bool, bool) { return b.Ordinal == 1, false }
 	res := newResults()
@@ -382,7 +386,7 @@ func TestUploadFailedBatchIsReportedAndOthersContinue(t *testing.T) {
 
 func TestUploadStopOnErrorStopsReading(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk)
 	fake.failBatch = func(b *uploadBatch) (bool, bool) { return b.Ordinal == 1, false }
 	sum, err := testClient(t).UploadTasks(context.Background(), TasksFromSlice(imageTasks(100)),
@@ -398,7 +402,7 @@ func TestUploadStopOnErrorStopsReading(t *testing.T) {
 func TestUploadCancelledContext(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk)
 	fake.before = func(b *uploadBatch) {
 		if b.Ordinal == 2 {
@@ -417,7 +421,7 @@ func TestUploadCancelledContext(t *testing.T) {
 func TestUploadBatchEmptiedByValidationSendsNothing(t *testing.T) {
 	t.Parallel()
 	tasks := []Task{{PoolID: "", InputValues: Values{"image": "x"}, Overlap: FiniteOverlap(1)}}
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk)
 	res := newResults()
 	sum, err := testClient(t).UploadTasks(context.Background(), TasksFromSlice(tasks),
@@ -432,7 +436,7 @@ func TestUploadBatchEmptiedByValidationSendsNothing(t *testing.T) {
 
 func TestUploadSkipValidationSendsInvalidItems(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk)
 	tasks := []Task{{InputValues: Values{"image": "x"}}} // no pool, no overlap
 	sum, err := testClient(t).UploadTasks(context.Background(), TasksFromSlice(tasks),
@@ -446,7 +450,7 @@ func TestUploadAllowDefaultsReachesValidation(t *testing.T) {
 	t.Parallel()
 	tasks := []Task{{PoolID: "1", InputValues: Values{"image": "x"}}} // no overlap
 	for _, allow := range []bool{false, true} {
-		clk := newFakeClock()
+		clk := newUploadFakeClock()
 		fake := newFakeToloka(t, clk)
 		sum, err := testClient(t).UploadTasks(context.Background(), TasksFromSlice(tasks),
 			WithCallOptions(CreateOptions{AllowDefaults: allow}), withRunner(fake.run), withClock(clk))
@@ -457,7 +461,7 @@ func TestUploadAllowDefaultsReachesValidation(t *testing.T) {
 
 func TestUploadReportsRunnerMissingOutcomes(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	res := newResults()
 	run := func(_ context.Context, b *uploadBatch) (batchOutcome, error) {
 		out := batchOutcome{IDs: make([]string, b.Len())}
@@ -481,7 +485,7 @@ func TestUploadReportsRunnerMissingOutcomes(t *testing.T) {
 
 func TestUploadProgress(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk)
 	fake.perBatch = time.Second
 	tasks := imageTasks(12)
@@ -542,7 +546,7 @@ func TestUploadPacesAtTheQuota(t *testing.T) {
 		batchSize = 50
 		items     = 5000
 	)
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	start := clk.Now()
 	fake := newFakeToloka(t, clk)
 	seq := iter.Seq[Task](func(yield func(Task) bool) {
@@ -579,7 +583,7 @@ func TestUploadPacesAtTheQuota(t *testing.T) {
 
 func TestUploadResultCallbacksAreSerialized(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
+	clk := newUploadFakeClock()
 	fake := newFakeToloka(t, clk)
 	var inCallback atomic.Int32
 	var mu sync.Mutex

@@ -13,7 +13,7 @@ const errUploadNotWired Error = ("toloka: bulk upload is not wired to the async 
 // with async_mode=true, skip_invalid_items=true, the call's other
 // CreateOptions and operation_id=b.OperationID, body b.Body as is), a wait
 // for the operation, and its log read back into a batchOutcome by
-// b.Position(input.__item_idx). A 409 OPERATION_ALREADY_EXISTS means the
+// b.Position of the entry's __item_idx. A 409 OPERATION_ALREADY_EXISTS means the
 // batch was sent before (a retry or a resumed upload): wait for that
 // operation and read its log instead (toloka-api.md §2.4).
 func (c *Client) uploadRunner(collection string, cfg *callConfig) batchRunner {
