@@ -135,18 +135,28 @@ func createAsync[T any](ctx context.Context, c *Client, collection string, items
 	if err := c.validateItems(ctx, collection, items, cfg); err != nil {
 		return nil, err
 	}
-	// One request, built once: a retry resends these very bytes, with this
-	// operation_id, which is what makes the retry safe.
-	r, err := newCreateRequest(collection, indexedItems[T](items), createQuery{AsyncMode: true, OperationID: id, CreateOptions: cfg.create})
+	body, err := encodeJSON(indexedItems[T](items))
 	if err != nil {
 		return nil, err
 	}
-	r.path = endpointOf(collection)
+	return c.postAsync(ctx, collection, body, len(items), id, cfg, opts)
+}
+
+// postAsync sends an encoded batch as one async create with operation id.
+// The request is built once: a retry resends these very bytes with this
+// operation_id, which is what makes the retry safe; a 409 for the id means
+// an earlier attempt (or run) got through, and that operation is adopted.
+func (c *Client) postAsync(ctx context.Context, collection string, body []byte, items int, id string, cfg *callConfig, opts []CallOption) (*Operation, error) {
+	values, err := createQuery{AsyncMode: true, OperationID: id, CreateOptions: cfg.create}.values()
+	if err != nil {
+		return nil, fmt.Errorf("toloka: encoding query: %w", err)
+	}
+	r := &apiRequest{method: http.MethodPost, path: endpointOf(collection), query: values, body: body, retry: retrySafe}
 	var raw json.RawMessage
 	err = c.doJSON(ctx, r, &raw, opts)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Code == CodeOperationAlreadyExists {
-		return c.adoptOperation(ctx, id, collection, len(items), apiErr, opts)
+		return c.adoptOperation(ctx, id, collection, items, apiErr, opts)
 	}
 	if err != nil && apiErr == nil {
 		// No answer (network, ctx): the batch may have been accepted. The

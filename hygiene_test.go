@@ -222,10 +222,9 @@ func TestLogging(t *testing.T) {
 		httpmock.NewStringResponder(503, `{"code":"REMOTE_SERVICE_UNAVAILABLE","message":"input_values secret-input","request_id":"req-503"}`).
 			Then(httpmock.NewStringResponder(201, `{"id":"op","status":"RUNNING","type":"TASK.BATCH_CREATE"}`)))
 	c, _ := newTestClient(t, mt, WithRetryPolicy(testPolicy), WithLogger(logger))
-	r, err := newCreateRequest(collectionTasks, []Task{{PoolID: "1", InputValues: Values{"image": "body-marker"}}},
-		createQuery{AsyncMode: true, OperationID: "op"})
+	_, err := c.CreateTasksAsync(t.Context(), []Task{{PoolID: "1", InputValues: Values{"image": "body-marker"}}},
+		WithOperationID("281073ea-ab34-416e-a028-47421ff1b166"), SkipValidation())
 	require.NoError(t, err)
-	require.NoError(t, c.doJSON(t.Context(), r, nil, nil))
 
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	require.Len(t, lines, 2, "one line per attempt:\n%s", buf.String())
@@ -235,7 +234,7 @@ func TestLogging(t *testing.T) {
 	assert.Contains(t, lines[0], "outcome=retry")
 	assert.Contains(t, lines[1], "status=201 attempt=2 delay=0s")
 	assert.Contains(t, lines[1], "outcome=ok")
-	for _, forbidden := range []string{secret, "body-marker", "secret-input", "operation_id", "Authorization"} {
+	for _, forbidden := range []string{secret, "body-marker", "secret-input", "operation_id", "281073ea", "Authorization"} {
 		assert.NotContains(t, buf.String(), forbidden)
 	}
 

@@ -323,15 +323,13 @@ func TestRetriedRequestReplaysBodyAndHeaders(t *testing.T) {
 	})
 	c, _ := newTestClient(t, rt, WithRetryPolicy(testPolicy))
 	tasks := []Task{{PoolID: "1", InputValues: Values{"image": "https://example.com/1.png"}, Overlap: FiniteOverlap(1)}}
-	r, err := newCreateRequest(collectionTasks, tasks, createQuery{AsyncMode: true, OperationID: "281073ea-ab34-416e-a028-47421ff1b166"})
-	require.NoError(t, err)
-	require.Equal(t, retrySafe, r.retry, "an async create with an operation_id is safe to resend")
-	var op Operation
-	require.NoError(t, c.doJSON(t.Context(), r, &op, nil))
+	op, err := c.CreateTasksAsync(t.Context(), tasks, WithOperationID("281073ea-ab34-416e-a028-47421ff1b166"), SkipValidation())
+	require.NoError(t, err, "an async create with an operation_id is safe to resend")
 	assert.Equal(t, "op-1", op.ID)
 	require.Len(t, got, 3)
+	assert.Contains(t, got[0].body, `"__item_idx":"0"`)
 	for i, s := range got {
-		assert.Equal(t, string(r.body), s.body, "attempt %d carries the whole body", i+1)
+		assert.Equal(t, got[0].body, s.body, "attempt %d carries the whole body", i+1)
 		assert.Contains(t, s.query, "operation_id=281073ea-ab34-416e-a028-47421ff1b166", "the same operation_id on every attempt")
 		assert.Equal(t, "ApiKey secret-key-123", s.auth)
 		assert.Equal(t, []string{"1", "2", "3"}[i], s.attempt)

@@ -284,8 +284,9 @@ func checkIndexes[T any](res *BatchResult[T], sent int) error {
 	return nil
 }
 
-// newCreateRequest encodes a create call. Sync creates cannot be deduplicated
-// by Toloka, so they are marked unsafe to resend.
+// newCreateRequest encodes a sync create call. Sync creates cannot be
+// deduplicated by Toloka, so they are marked unsafe to resend; async creates
+// go through postAsync.
 func newCreateRequest(collection string, body any, q createQuery) (*apiRequest, error) {
 	values, err := q.values()
 	if err != nil {
@@ -295,11 +296,7 @@ func newCreateRequest(collection string, body any, q createQuery) (*apiRequest, 
 	if err != nil {
 		return nil, err
 	}
-	retry := retryUnsafe
-	if q.AsyncMode && q.OperationID != "" {
-		retry = retrySafe
-	}
-	return &apiRequest{method: http.MethodPost, path: endpointOf(collection), query: values, body: data, retry: retry}, nil
+	return &apiRequest{method: http.MethodPost, path: endpointOf(collection), query: values, body: data, retry: retryUnsafe}, nil
 }
 
 // labelFieldErrors names the collection in the field errors of a server

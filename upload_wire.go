@@ -1,0 +1,55 @@
+package toloka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// uploadRunner returns the batchRunner through which an upload sends its
+// batches: one async create per batch (the body as the uploader encoded it,
+// with operation_id = b.OperationID), a wait for the operation, and its log
+// read into a batchOutcome by b.Position of each entry's __item_idx. A 409
+// OPERATION_ALREADY_EXISTS means the batch was sent before (a retry, or a
+// rerun of the upload): that operation is waited for and read instead
+// (toloka-api.md §2.4), so no batch is ever created twice.
+func (c *Client) uploadRunner(collection string, cfg *callConfig, opts []CallOption) batchRunner {
+	return func(ctx context.Context, b *uploadBatch) (batchOutcome, error) {
+		op, err := c.postAsync(ctx, collection, b.Body, b.Len(), b.OperationID, cfg, opts)
+		if err != nil {
+			return batchOutcome{}, err
+		}
+		done, err := c.waitOperation(ctx, op.ID, op, cfg, opts)
+		var opErr *OperationError
+		switch {
+		case errors.As(err, &opErr):
+			done = opErr.Operation // a FAIL still has a log that says which items failed
+		case err != nil:
+			return batchOutcome{}, err
+		}
+		out := batchOutcome{IDs: make([]string, b.Len())}
+		err = c.readLog(ctx, done.ID, true, opts, func(e *OperationLogEntry) error {
+			index, ok := e.ItemIndex()
+			if !ok {
+				return nil // POOL_OPEN and other steps about no single item
+			}
+			pos, ok := b.Position(index)
+			if !ok {
+				return nil // not an item of this batch: the uploader reports it as failed
+			}
+			if id := e.CreatedID(); id != "" {
+				out.IDs[pos] = id
+				return nil
+			}
+			for _, fe := range e.FieldErrors() {
+				fe.Index = pos
+				out.Errors = append(out.Errors, fe)
+			}
+			return nil
+		})
+		if err != nil {
+			return batchOutcome{}, fmt.Errorf("toloka: reading the log of operation %s: %w", done.ID, err)
+		}
+		return out, nil
+	}
+}
