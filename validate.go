@@ -7,52 +7,6 @@ import (
 	"strings"
 )
 
-// Validation before sending
-//
-// Every create call checks its items before anything is sent and reports
-// every problem at once in one *ValidationError; each FieldError names the
-// item's index, a field path as Toloka writes it ("input_values.image",
-// "known_solutions.0.output_values.color", "tasks.0.input_values.x" in a
-// suite), a code and how to fix it. Three groups of rules run:
-//
-//   - Field rules (toloka-api.md §4, §5, §7.6): pool_id and non-empty
-//     input_values, overlap 1..30000 or infinite and required unless the call
-//     allows pool defaults, weights 0..1, issuing_order_override range,
-//     latitude with longitude, unique reserved_for / unavailable_for, and the
-//     per-request byte budgets of all input_values and output_values.
-//   - Pool rules (§7, §16), from GET /pools/{id} (falling back to
-//     GET /trainings/{id} on 404), cached per client: see the codes below.
-//   - task_spec rules (§14.3), from GET /projects/{id} of each pool, cached:
-//     required and unknown fields, type, length, range, allowed values,
-//     pattern, array sizes, url and coordinates syntax. These are advisory
-//     (§14.1): a pool created before a breaking edit of its project validates
-//     against the older version, which the API cannot tell us. They only
-//     refuse what the documented rules refuse, skip field types they do not
-//     know, and can be turned off per call with SkipSpecChecks.
-//
-// Codes of the pool rules. Toloka documents no trigger for them (§7.4, §7.5,
-// §16.2 call them inferred); the SDK uses the codes of Toloka's own code list
-// whose names fit best, so callers can match on them:
-//
-//   - MIXER_CONFIG_REQUIRED on pool_id: a task for a pool without smart
-//     mixing that is not a training pool.
-//   - POOL_TASK_TYPE_CONFLICT on pool_id: a task suite for a pool with smart
-//     mixing; a general task for a mixer that issues no general tasks.
-//   - POOL_TASK_TYPE_CONFLICT on known_solutions: a control task for a mixer
-//     that issues no control tasks; a general task (or suite task) for a
-//     zero-price pool, which takes only control and training tasks.
-//   - POOL_TASK_TYPE_CONFLICT on message_on_unknown_solution: a training task
-//     for a mixer that issues no training tasks.
-//   - POOL_IS_TRAINING on known_solutions or message_on_unknown_solution: a
-//     task that is not a training task, for a training pool.
-//   - POOL_INAPPROPRIATE_STATUS on pool_id: the pool is archived.
-//   - ENTITY_DOES_NOT_EXIST on pool_id: neither a pool nor a training has
-//     that id.
-//   - VALUE_REQUIRED on overlap: the call allows defaults but the pool has no
-//     default overlap for the item's kind.
-//   - VALUE_REQUIRED on latitude: a suite of a MAP_SELECTOR project without
-//     a location.
-
 // Per-request byte budgets for the values of all items together
 // (toloka-api.md §2.5).
 const (
