@@ -15,6 +15,7 @@ import (
 // errors.Is; they are constants, so nothing can reassign them.
 type Error string
 
+// Error returns the sentinel's text.
 func (e Error) Error() string { return string(e) }
 
 // Sentinels for families of failures. An *APIError matches the family of its
