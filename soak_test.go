@@ -28,6 +28,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -166,7 +167,7 @@ func (f *faultFront) quotaFaults() (all, posts int) {
 	defer f.mu.Unlock()
 	for route, n := range f.quota429 {
 		all += n
-		if len(route) > 5 && route[:5] == "POST " {
+		if strings.HasPrefix(route, http.MethodPost+" ") {
 			posts += n
 		}
 	}
@@ -343,11 +344,10 @@ func soakFaultRates(quotaRate float64) tolokatest.FaultRates {
 	}
 }
 
-// soakUpload uploads total tasks in batches of batch, one batch at a time,
-// alternating CreateTasksAndWait with CreateTasksAsync + WaitOperation +
-// ReadUploadResults, and resuming any step that still fails after the
-// client's retries the documented way: the same call again with the same
-// operation id. It returns the created id of every task number.
+// soakUpload uploads batches one at a time, alternating CreateTasksAndWait
+// with CreateTasksAsync + WaitOperation + ReadUploadResults, and resumes any
+// step that still fails after the client's retries the documented way: the
+// same call again with the same operation id.
 type soakUpload struct {
 	rig     *soakRig
 	rng     *rand.Rand
@@ -386,6 +386,8 @@ func (u *soakUpload) step(t *testing.T, what string, fn func() error) {
 	}
 }
 
+// batch uploads one batch of tasks numbered from first under a seeded
+// operation id and returns the created id of every task number.
 func (u *soakUpload) batch(t *testing.T, ctx context.Context, first int, tasks []toloka.Task, andWait bool) map[int]string {
 	t.Helper()
 	id := seededUUID(u.rng)
@@ -601,8 +603,8 @@ func runAsyncSoak(t *testing.T, total, batch, shards int) {
 		all.add(r)
 	}
 	share := func(n int) float64 { return float64(n) / float64(all.requests) }
-	t.Logf("seed %d: %d tasks in %d batches of %d through %d servers uploaded in %v (real time), %d requests",
-		seed, total, all.batches, batch, shards, all.upload.Round(time.Millisecond), all.requests)
+	t.Logf("seed %d: %d tasks in %d batches of %d through %d servers, %d requests; the slowest shard's upload took %v (real time)",
+		seed, total, all.batches, batch, shards, all.requests, all.upload.Round(time.Millisecond))
 	t.Logf("faults: 5xx %d (%.1f%%, %d on POST /tasks), quota 429 MIN %d (%.1f%%, %d on POST), plain 429 %d (%.1f%%), dropped after apply %d (%.1f%%, %d on POST), the fake's own quota 429 %d",
 		all.status5xx, 100*share(all.status5xx), all.post5xx, all.quota, 100*share(all.quota), all.postQuota,
 		all.status429, 100*share(all.status429), all.dropAfter, 100*share(all.dropAfter), all.postDropAfter, all.fakeQuota)
