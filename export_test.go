@@ -23,3 +23,11 @@ func WithRetryHooks(sleep func(context.Context, time.Duration) error, now func()
 		return nil
 	}
 }
+
+// WithWaitSleeper replaces the pause between polls of WaitOperation and the
+// *AndWait calls for one call. Like WithRetryHooks it exists only in this
+// package's test binary, so tests in package toloka_test can pace a wait on
+// tolokatest without sleeping.
+func WithWaitSleeper(sleep func(context.Context, time.Duration) error) CallOption {
+	return withSleeper(sleep)
+}

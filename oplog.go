@@ -138,6 +138,11 @@ func (e *OperationLogEntry) FieldErrors() []FieldError {
 		errs := decodeFieldErrorPayload(env.Payload)
 		for i := range errs {
 			errs[i].Index, errs[i].Collection = index, coll
+			if errs[i].Code == "" {
+				// A nested field error without a code of its own: the
+				// envelope's code is the best account of it.
+				errs[i].Code = env.Code
+			}
 		}
 		if len(errs) == 0 {
 			errs = []FieldError{{Index: index, Code: env.Code, Message: env.Message, Collection: coll}}
@@ -145,13 +150,25 @@ func (e *OperationLogEntry) FieldErrors() []FieldError {
 		return errs
 	}
 	var fields map[string]fieldErrorJSON
-	if json.Unmarshal(e.Output, &fields) == nil && len(fields) > 0 {
+	if json.Unmarshal(e.Output, &fields) == nil && len(fields) > 0 && allCoded(fields) {
 		return fieldErrorsFromMap(index, coll, fields)
 	}
 	return []FieldError{{
 		Index: index, Code: CodeLogOutputUnreadable, Collection: coll,
 		Message: fmt.Sprintf("%s step failed; its output is not a field-error map: %s", e.Type, excerpt(e.Output)),
 	}}
+}
+
+// allCoded reports whether every field error of a map names a code; a map
+// with an uncoded entry (e.g. {"input_values.x": {}}) would yield a field
+// error that says nothing, so it is reported as unreadable instead.
+func allCoded(fields map[string]fieldErrorJSON) bool {
+	for _, fe := range fields {
+		if fe.Code == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // CodeLogOutputUnreadable is the FieldError code the SDK gives a failed log
