@@ -183,7 +183,7 @@ func createBatch[T any](ctx context.Context, c *Client, collection string, items
 		err = checkIndexes(res, len(send))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("toloka: POST /%s: decoding batch result: %w (body %q)", endpointOf(collection), err, excerpt(raw))
+		return nil, unreadableAnswer(r, fmt.Errorf("toloka: POST /%s: decoding batch result: %w (body %q)", endpointOf(collection), err, excerpt(raw)))
 	}
 	return pick.result(res), nil
 }

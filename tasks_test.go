@@ -317,6 +317,12 @@ func TestCreateTasksMalformedSuccessBody(t *testing.T) {
 	mt.RegisterResponder(http.MethodPost, ProductionURL+"/tasks", httpmock.NewStringResponder(201, `{"items":{"zero":{}}}`))
 	_, err := c.CreateTasks(context.Background(), []Task{{PoolID: "1", InputValues: Values{"a": 1}, Overlap: FiniteOverlap(1)}})
 	require.ErrorContains(t, err, `decoding batch result: item key "zero" is not an index`)
+	assert.ErrorIs(t, err, ErrOutcomeUnknown, "the batch was applied, but which tasks exist is unknown")
+
+	mt.RegisterResponder(http.MethodPost, ProductionURL+"/task-suites", httpmock.NewStringResponder(201, `{"id":"s1","pool_id":`))
+	_, err = c.CreateTaskSuite(context.Background(), TaskSuite{PoolID: "1", Tasks: []SuiteTask{{InputValues: Values{"a": 1}}}, Overlap: FiniteOverlap(1)})
+	require.ErrorContains(t, err, "decoding 201 response")
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
 }
 
 func TestSkipInvalidItemsLeavesClientRejectionsOutOfTheRequest(t *testing.T) {

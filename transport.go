@@ -94,9 +94,19 @@ func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any, opts []Call
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("toloka: %s /%s: decoding %d response: %w (body %q)", r.method, r.path, resp.StatusCode, err, excerpt(data))
+		return unreadableAnswer(r, fmt.Errorf("toloka: %s /%s: decoding %d response: %w (body %q)", r.method, r.path, resp.StatusCode, err, excerpt(data)))
 	}
 	return nil
+}
+
+// unreadableAnswer classifies a 2xx answer the client cannot read. For a
+// sync create the request was applied, but which items exist is unknown, so
+// the error matches ErrOutcomeUnknown like a lost answer does.
+func unreadableAnswer(r *apiRequest, err error) error {
+	if r.retry == retryUnsafe {
+		return &outcomeUnknownError{method: r.method, path: r.path, cause: err}
+	}
+	return err
 }
 
 // roundTrip is the one retry loop every request goes through. With buffered
