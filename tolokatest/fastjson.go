@@ -171,24 +171,16 @@ func (s *fastScanner) value() (any, bool) {
 		m, ok := s.object()
 		return m, ok
 	case c == '[':
-		s.pos++
 		out := []any{}
-		if s.eat(']') {
-			return out, true
-		}
-		for {
+		ok := s.elements(func() bool {
 			v, ok := s.value()
-			if !ok {
-				return nil, false
-			}
 			out = append(out, v)
-			if s.eat(']') {
-				return out, true
-			}
-			if !s.eat(',') {
-				return nil, false
-			}
+			return ok
+		})
+		if !ok {
+			return nil, false
 		}
+		return out, true
 	case c == '"':
 		return s.str()
 	case c == 't':
@@ -208,28 +200,57 @@ func (s *fastScanner) object() (map[string]any, bool) {
 	if s.peek() == 'n' {
 		return nil, s.literal("null")
 	}
-	if !s.eat('{') {
+	m := map[string]any{}
+	ok := s.members(func(k string) bool {
+		v, ok := s.value()
+		m[k] = v
+		return ok
+	})
+	if !ok {
 		return nil, false
 	}
-	m := map[string]any{}
+	return m, true
+}
+
+// elements reads a JSON array, calling elem to read each element.
+func (s *fastScanner) elements(elem func() bool) bool {
+	if !s.eat('[') {
+		return false
+	}
+	if s.eat(']') {
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		if s.eat(']') {
+			return true
+		}
+		if !s.eat(',') {
+			return false
+		}
+	}
+}
+
+// members reads a JSON object, calling member with each key to read its value.
+func (s *fastScanner) members(member func(key string) bool) bool {
+	if !s.eat('{') {
+		return false
+	}
 	if s.eat('}') {
-		return m, true
+		return true
 	}
 	for {
 		k, ok := s.str()
-		if !ok || !s.eat(':') {
-			return nil, false
+		if !ok || !s.eat(':') || !member(k) {
+			return false
 		}
-		v, ok := s.value()
-		if !ok {
-			return nil, false
-		}
-		m[k] = v
 		if s.eat('}') {
-			return m, true
+			return true
 		}
 		if !s.eat(',') {
-			return nil, false
+			return false
 		}
 	}
 }
@@ -238,26 +259,16 @@ func (s *fastScanner) strings() ([]string, bool) {
 	if s.peek() == 'n' {
 		return nil, s.literal("null")
 	}
-	if !s.eat('[') {
+	out := []string{}
+	ok := s.elements(func() bool {
+		v, ok := s.str()
+		out = append(out, v)
+		return ok
+	})
+	if !ok {
 		return nil, false
 	}
-	out := []string{}
-	if s.eat(']') {
-		return out, true
-	}
-	for {
-		v, ok := s.str()
-		if !ok {
-			return nil, false
-		}
-		out = append(out, v)
-		if s.eat(']') {
-			return out, true
-		}
-		if !s.eat(',') {
-			return nil, false
-		}
-	}
+	return out, true
 }
 
 // solutions reads known_solutions or baseline_solutions: objects with
@@ -266,70 +277,40 @@ func (s *fastScanner) solutions(weightKey string) ([]toloka.Values, []*float64, 
 	if s.peek() == 'n' {
 		return nil, nil, s.literal("null")
 	}
-	if !s.eat('[') {
-		return nil, nil, false
-	}
-	var values []toloka.Values
-	var weights []*float64
-	if s.eat(']') {
-		return []toloka.Values{}, []*float64{}, true
-	}
-	for {
-		if !s.eat('{') {
-			return nil, nil, false
-		}
+	values := []toloka.Values{}
+	weights := []*float64{}
+	ok := s.elements(func() bool {
 		var ov toloka.Values
 		var w *float64
-		if !s.eat('}') {
-			for {
-				k, ok := s.str()
-				if !ok || !s.eat(':') {
-					return nil, nil, false
+		ok := s.members(func(k string) bool {
+			switch k {
+			case "output_values":
+				m, ok := s.object()
+				ov = m
+				return ok
+			case weightKey:
+				if s.peek() == 'n' {
+					w = nil
+					return s.literal("null")
 				}
-				switch k {
-				case "output_values":
-					m, ok := s.object()
-					if !ok {
-						return nil, nil, false
-					}
-					ov = m
-				case weightKey:
-					if s.peek() == 'n' {
-						if !s.literal("null") {
-							return nil, nil, false
-						}
-						w = nil
-						break
-					}
-					n, ok := s.number()
-					if !ok {
-						return nil, nil, false
-					}
-					f, err := strconv.ParseFloat(n, 64)
-					if err != nil {
-						return nil, nil, false
-					}
-					w = &f
-				default:
-					return nil, nil, false
+				n, ok := s.number()
+				if !ok {
+					return false
 				}
-				if s.eat('}') {
-					break
-				}
-				if !s.eat(',') {
-					return nil, nil, false
-				}
+				f, err := strconv.ParseFloat(n, 64)
+				w = &f
+				return err == nil
 			}
-		}
+			return false
+		})
 		values = append(values, ov)
 		weights = append(weights, w)
-		if s.eat(']') {
-			return values, weights, true
-		}
-		if !s.eat(',') {
-			return nil, nil, false
-		}
+		return ok
+	})
+	if !ok {
+		return nil, nil, false
 	}
+	return values, weights, true
 }
 
 // decodeTaskFast reads raw into t and spans; false means "use encoding/json".
