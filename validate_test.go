@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jarcoal/httpmock"
@@ -186,6 +187,24 @@ type endpoint[T any] struct {
 	run   func(ctx context.Context, t *testing.T, c *Client, item T, env CheckEnv, opts []CallOption) error
 }
 
+// uploadErr runs an upload and turns the items it rejected into a
+// *ValidationError, as the other endpoints report them.
+func uploadErr(run func(...UploadOption) (*UploadSummary, error)) error {
+	var mu sync.Mutex
+	var errs []FieldError
+	_, err := run(OnResult(func(r ItemResult) {
+		if r.Status == ItemRejected {
+			mu.Lock()
+			errs = append(errs, r.Errors...)
+			mu.Unlock()
+		}
+	}))
+	if err != nil {
+		return err
+	}
+	return checkErr(errs)
+}
+
 func checkErr(errs []FieldError) error {
 	if len(errs) == 0 {
 		return nil
@@ -202,6 +221,19 @@ func taskEndpoints() []endpoint[Task] {
 		{name: "CreateTasks", index: 1, run: func(ctx context.Context, _ *testing.T, c *Client, item Task, _ CheckEnv, opts []CallOption) error {
 			_, err := c.CreateTasks(ctx, []Task{validTask(), item}, opts...)
 			return err
+		}},
+		{name: "CreateTasksAsync", index: 1, run: func(ctx context.Context, _ *testing.T, c *Client, item Task, _ CheckEnv, opts []CallOption) error {
+			_, err := c.CreateTasksAsync(ctx, []Task{validTask(), item}, opts...)
+			return err
+		}},
+		{name: "CreateTasksAndWait", index: 1, run: func(ctx context.Context, _ *testing.T, c *Client, item Task, _ CheckEnv, opts []CallOption) error {
+			_, err := c.CreateTasksAndWait(ctx, []Task{validTask(), item}, opts...)
+			return err
+		}},
+		{name: "UploadTasks", index: 0, run: func(ctx context.Context, _ *testing.T, c *Client, item Task, _ CheckEnv, opts []CallOption) error {
+			return uploadErr(func(o ...UploadOption) (*UploadSummary, error) {
+				return c.UploadTasks(ctx, TasksFromSlice([]Task{item}), append(o, WithCallOptions(opts...))...)
+			})
 		}},
 		{name: "ValidateTasks", index: 2, pure: true, run: func(ctx context.Context, _ *testing.T, c *Client, item Task, _ CheckEnv, opts []CallOption) error {
 			return c.ValidateTasks(ctx, []Task{validTask(), validTask(), item}, opts...)
@@ -221,6 +253,19 @@ func suiteEndpoints() []endpoint[TaskSuite] {
 		{name: "CreateTaskSuites", index: 1, run: func(ctx context.Context, _ *testing.T, c *Client, item TaskSuite, _ CheckEnv, opts []CallOption) error {
 			_, err := c.CreateTaskSuites(ctx, []TaskSuite{validSuite(), item}, opts...)
 			return err
+		}},
+		{name: "CreateTaskSuitesAsync", index: 1, run: func(ctx context.Context, _ *testing.T, c *Client, item TaskSuite, _ CheckEnv, opts []CallOption) error {
+			_, err := c.CreateTaskSuitesAsync(ctx, []TaskSuite{validSuite(), item}, opts...)
+			return err
+		}},
+		{name: "CreateTaskSuitesAndWait", index: 1, run: func(ctx context.Context, _ *testing.T, c *Client, item TaskSuite, _ CheckEnv, opts []CallOption) error {
+			_, err := c.CreateTaskSuitesAndWait(ctx, []TaskSuite{validSuite(), item}, opts...)
+			return err
+		}},
+		{name: "UploadTaskSuites", index: 0, run: func(ctx context.Context, _ *testing.T, c *Client, item TaskSuite, _ CheckEnv, opts []CallOption) error {
+			return uploadErr(func(o ...UploadOption) (*UploadSummary, error) {
+				return c.UploadTaskSuites(ctx, TaskSuitesFromSlice([]TaskSuite{item}), append(o, WithCallOptions(opts...))...)
+			})
 		}},
 		{name: "ValidateTaskSuites", index: 2, pure: true, run: func(ctx context.Context, _ *testing.T, c *Client, item TaskSuite, _ CheckEnv, opts []CallOption) error {
 			return c.ValidateTaskSuites(ctx, []TaskSuite{validSuite(), validSuite(), item}, opts...)
