@@ -80,7 +80,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.SetOutput(out)
 	fs.IntVar(&c.tasks, "tasks", 100_000, "tasks per upload in the CPU and throughput workloads")
 	fs.IntVar(&c.jsonlTasks, "jsonl-tasks", 1_000_000, "tasks in the JSON Lines file of the memory workload")
-	fs.IntVar(&c.rounds, "rounds", 3, "rounds of baseline vs upload (medians are reported)")
+	fs.IntVar(&c.rounds, "rounds", 5, "rounds of baseline vs upload (medians are reported)")
 	fs.IntVar(&c.paceQuota, "pace-quota", 50_000, "task quota per minute in the pacing workload")
 	fs.IntVar(&c.paceWindows, "pace-windows", 4, "the pacing workload uploads this many minutes' quota")
 	fs.Float64Var(&c.paceScale, "pace-scale", 12, "the pacing workload's clocks run this many times faster than real time")
