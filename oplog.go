@@ -10,6 +10,7 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Types of operation log entries (toloka-api.md §6.2). The set is open:
@@ -226,8 +227,15 @@ func (c *Client) readLog(ctx context.Context, id string, reuse bool, opts []Call
 // decodeLog decodes a JSON array of log entries element by element. It also
 // takes null (no entries) and a single object, which the API reference
 // shows by mistake (toloka-api.md §6.2).
+//
+// It does not use json.Decoder: a long log is most of what an upload reads,
+// and the decoder scans every entry twice (once to find its end, once to
+// decode it) and decodes input and output only to copy them. Here each
+// entry's end is found with a string-aware byte loop, the entry is checked
+// once with json.Valid, and its four fields are sliced out of it; with reuse
+// Input and Output point into the entry buffer itself.
 func decodeLog(r io.Reader, reuse bool, fn func(*OperationLogEntry) error) error {
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, 16<<10)
 	first, err := peekNonSpace(br)
 	if err == io.EOF {
 		return fmt.Errorf("empty body; want a JSON array of log entries")
@@ -235,15 +243,17 @@ func decodeLog(r io.Reader, reuse bool, fn func(*OperationLogEntry) error) error
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(br)
+	ls := &logScanner{br: br}
 	var entry OperationLogEntry
 	next := func() error {
-		if reuse {
-			entry = OperationLogEntry{Input: entry.Input[:0], Output: entry.Output[:0]}
-		} else {
-			entry = OperationLogEntry{}
+		obj, err := ls.object()
+		if err != nil {
+			return err
 		}
-		return dec.Decode(&entry)
+		if err := entry.decode(obj, reuse); err != nil {
+			return err
+		}
+		return nil
 	}
 	switch first {
 	case '{':
@@ -253,15 +263,32 @@ func decodeLog(r io.Reader, reuse bool, fn func(*OperationLogEntry) error) error
 		return fn(&entry)
 	case 'n':
 		var null any
-		return dec.Decode(&null)
+		return json.NewDecoder(br).Decode(&null)
 	case '[':
 	default:
 		return fmt.Errorf("log body starts with %q; want a JSON array of log entries", first)
 	}
-	if _, err := dec.Token(); err != nil {
-		return err
-	}
-	for n := 0; dec.More(); n++ {
+	_, _ = br.ReadByte() // '['
+	for n := 0; ; n++ {
+		c, err := peekNonSpace(br)
+		if err != nil {
+			return fmt.Errorf("log array not closed: %w", unexpectedEOF(err))
+		}
+		if c == ']' {
+			return nil
+		}
+		if n > 0 {
+			if c != ',' {
+				return fmt.Errorf("decoding log entry %d: want ',' or ']' after an entry, got %q", n, c)
+			}
+			_, _ = br.ReadByte()
+			if c, err = peekNonSpace(br); err != nil {
+				return fmt.Errorf("decoding log entry %d: %w", n, unexpectedEOF(err))
+			}
+		}
+		if c != '{' {
+			return fmt.Errorf("decoding log entry %d: want a JSON object, got %q", n, c)
+		}
 		if err := next(); err != nil {
 			return fmt.Errorf("decoding log entry %d: %w", n, err)
 		}
@@ -269,10 +296,184 @@ func decodeLog(r io.Reader, reuse bool, fn func(*OperationLogEntry) error) error
 			return err
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return fmt.Errorf("log array not closed: %w", err)
+}
+
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// logScanner cuts a stream into JSON objects; buf holds the last one.
+type logScanner struct {
+	br  *bufio.Reader
+	buf []byte
+}
+
+// object reads the object starting at the next byte ('{') into s.buf,
+// which the next call reuses. It only tracks strings and nesting; the
+// caller checks the result with json.Valid.
+func (s *logScanner) object() ([]byte, error) {
+	s.buf = s.buf[:0]
+	depth, inString, escaped := 0, false, false
+	for {
+		chunk, err := s.br.Peek(max(s.br.Buffered(), 1))
+		if len(chunk) == 0 {
+			return nil, unexpectedEOF(err)
+		}
+		for i := 0; i < len(chunk); i++ {
+			c := chunk[i]
+			if inString {
+				switch {
+				case escaped:
+					escaped = false
+				case c == '\\':
+					escaped = true
+				case c == '"':
+					inString = false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					s.buf = append(s.buf, chunk[:i+1]...)
+					_, _ = s.br.Discard(i + 1)
+					return s.buf, nil
+				}
+			}
+		}
+		s.buf = append(s.buf, chunk...)
+		_, _ = s.br.Discard(len(chunk))
+	}
+}
+
+// decode fills e from one log entry object, as encoding/json would decode
+// it into OperationLogEntry: keys match case-insensitively, the last of a
+// repeated key wins, unknown keys are ignored, null leaves a field empty.
+// With reuse, Input and Output alias obj.
+func (e *OperationLogEntry) decode(obj []byte, reuse bool) error {
+	if !json.Valid(obj) {
+		var v any
+		err := json.Unmarshal(obj, &v) // for encoding/json's own message
+		if err == nil {
+			err = fmt.Errorf("invalid JSON")
+		}
+		return err
+	}
+	*e = OperationLogEntry{}
+	i := skipSpace(obj, 1)
+	if i < len(obj) && obj[i] == '}' {
+		return nil
+	}
+	for i < len(obj) {
+		start := i
+		if i = skipString(obj, i); i < 0 {
+			return fmt.Errorf("bad key")
+		}
+		key := obj[start+1 : i-1]
+		i = skipSpace(obj, skipSpace(obj, i)+1) // past ':'
+		valueStart := i
+		if i = skipValue(obj, i); i < 0 {
+			return fmt.Errorf("bad value of %q", key)
+		}
+		value := obj[valueStart:i]
+		isNull := string(value) == "null"
+		switch {
+		case equalKey(key, "type"):
+			if isNull {
+				break
+			}
+			if value[0] != '"' {
+				return fmt.Errorf("json: cannot unmarshal %s into Go struct field OperationLogEntry.type of type string", jsonKindOf(value))
+			}
+			e.Type = internLogType(value)
+		case equalKey(key, "success"):
+			switch string(value) {
+			case "true":
+				e.Success = true
+			case "false", "null":
+				e.Success = false
+			default:
+				return fmt.Errorf("json: cannot unmarshal %s into Go struct field OperationLogEntry.success of type bool", jsonKindOf(value))
+			}
+		case equalKey(key, "input"):
+			e.Input = rawField(value, reuse)
+		case equalKey(key, "output"):
+			e.Output = rawField(value, reuse)
+		}
+		i = skipSpace(obj, i)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+			continue
+		}
+		break
 	}
 	return nil
+}
+
+// equalKey matches a JSON key as encoding/json matches field names: exactly
+// or case-insensitively, without escapes (a key with escapes is compared
+// after decoding it).
+func equalKey(key []byte, name string) bool {
+	if string(key) == name || bytes.EqualFold(key, []byte(name)) {
+		return true
+	}
+	if bytes.IndexByte(key, '\\') < 0 {
+		return false
+	}
+	var k string
+	if json.Unmarshal(append(append([]byte{'"'}, key...), '"'), &k) != nil {
+		return false
+	}
+	return strings.EqualFold(k, name)
+}
+
+// internLogType returns the entry type without allocating for known types.
+func internLogType(quoted []byte) string {
+	raw := quoted[1 : len(quoted)-1]
+	for _, known := range [...]string{LogTaskCreate, LogTaskValidate, LogTaskSuiteCreate, LogTaskSuiteValidate, LogPoolOpen} {
+		if string(raw) == known {
+			return known
+		}
+	}
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw)
+	}
+	var s string                   // escapes or invalid UTF-8 (which becomes U+FFFD)
+	_ = json.Unmarshal(quoted, &s) // valid: the entry passed json.Valid
+	return s
+}
+
+// rawField is a RawMessage of value; null is "null", as encoding/json
+// gives a RawMessage.
+func rawField(value []byte, reuse bool) json.RawMessage {
+	if reuse {
+		return value
+	}
+	return bytes.Clone(value)
+}
+
+// jsonKindOf names a JSON value's kind as encoding/json's errors do.
+func jsonKindOf(value []byte) string {
+	switch value[0] {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	}
+	return "number"
 }
 
 // peekNonSpace skips JSON white space and returns the next byte unread.

@@ -266,6 +266,29 @@ func WithCallOptions(opts ...CallOption) UploadOption {
 	return func(c *uploadConfig) { c.callOpts = append(c.callOpts, opts...) }
 }
 
+// UploadClock is the time an upload's pacing runs on; see WithUploadClock.
+type UploadClock interface {
+	// Now returns the clock's current time.
+	Now() time.Time
+	// SleepUntil returns when the clock reaches t, or with ctx's error when
+	// ctx is done first.
+	SleepUntil(ctx context.Context, t time.Time) error
+}
+
+// WithUploadClock runs the upload's pacing (WithItemQuota, WithRequestRate),
+// UploadSummary.Duration and UploadProgress on clk instead of the wall clock.
+// It is meant for tests and benchmarks only: for example a clock running
+// faster than real time, to match a fake server whose quotas are on a scaled
+// clock (tolokatest.ScaledClock), or a fake clock that never sleeps. Retries
+// and operation polling still use real time. A nil clk is ignored.
+func WithUploadClock(clk UploadClock) UploadOption {
+	return func(c *uploadConfig) {
+		if clk != nil {
+			c.clock = clk
+		}
+	}
+}
+
 // withClock and withRunner replace time and the network in tests.
 func withClock(clk clock) UploadOption { return func(c *uploadConfig) { c.clock = clk } }
 

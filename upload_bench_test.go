@@ -63,7 +63,12 @@ func BenchmarkUpload100kTasks(b *testing.B) {
 		upload(b, func() TaskSource { return TasksFromSlice(tasks) }, WithCallOptions(SkipValidation()))
 	})
 	b.Run("bulk-validated", func(b *testing.B) {
-		upload(b, func() TaskSource { return TasksFromSlice(tasks) }, WithCallOptions(CreateOptions{AllowDefaults: true}))
+		// The pool and project the fake serves, supplied so that no lookup
+		// (and no network) is needed.
+		three := int64(3)
+		pool := &Pool{ID: "1", ProjectID: "1", MixerConfig: &MixerConfig{RealTasksCount: 5}, Defaults: &PoolDefaults{DefaultOverlapForNewTasks: &three}}
+		project := &Project{ID: "1", TaskSpec: TaskSpec{InputSpec: map[string]FieldSpec{"image": {Type: FieldURL, Required: true}}}}
+		upload(b, func() TaskSource { return TasksFromSlice(tasks) }, WithCallOptions(CreateOptions{AllowDefaults: true}, WithPool(pool), WithProject(project)))
 	})
 	b.Run("bulk-jsonl", func(b *testing.B) {
 		upload(b, func() TaskSource { return TasksFromJSONL(bytes.NewReader(lines.Bytes())) }, WithCallOptions(SkipValidation()))

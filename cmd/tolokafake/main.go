@@ -3,6 +3,11 @@
 //
 //	go run ./cmd/tolokafake -addr 127.0.0.1:8080 [-fixtures file.json] [-credential KEY]
 //
+// -quotas enforces Toloka's task and suite quotas; -task-quota-minute and
+// -task-quota-day set other task quotas, and -clock-scale runs the server's
+// clock faster than real time, so a benchmark can see per-minute quotas in
+// seconds (cmd/tolokabench does).
+//
 // It prints the API base URL and the credential, and serves until
 // interrupted. Without -fixtures it seeds a demo project (id 1) with a
 // smart-mixing pool (1), a pool for task suites (2) and a training (3).
@@ -11,6 +16,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -20,6 +26,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gotoloka/toloka/tolokatest"
 )
@@ -43,12 +50,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	polls := fs.Int("polls", 0, "async operations finish on the N-th GET /operations/{id} (0: at once)")
 	rps := fs.Int("rate-limit", 0, "requests per second before 429 (0: none; Toloka's is 300)")
 	quotas := fs.Bool("quotas", false, "enforce Toloka's task and suite quotas per minute and day")
+	perMinute := fs.Int("task-quota-minute", 0, "tasks accepted per clock minute before 429 (0: Toloka's with -quotas, else none)")
+	perDay := fs.Int("task-quota-day", 0, "tasks accepted per clock day before 429 (0: Toloka's with -quotas, else none)")
+	scale := fs.Float64("clock-scale", 1, "run the server clock (timestamps, rate limit, quotas) this many times faster than real time")
 	seed := fs.Uint64("seed", 1, "seed for operation and request ids")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *credential == "" {
 		return errors.New("-credential must not be empty")
+	}
+	if *scale <= 0 || *perMinute < 0 || *perDay < 0 {
+		return errors.New("-clock-scale must be positive and the quotas 0 or more")
 	}
 	opts := []tolokatest.Option{
 		tolokatest.WithListenAddr(*addr),
@@ -59,8 +72,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if *polls > 0 {
 		opts = append(opts, tolokatest.WithPace(tolokatest.FinishAfterPolls(*polls)))
 	}
+	taskQuota := tolokatest.Quota{PerMinute: *perMinute, PerDay: *perDay}
 	if *quotas {
-		opts = append(opts, tolokatest.WithTaskQuota(tolokatest.TaskQuota()), tolokatest.WithSuiteQuota(tolokatest.SuiteQuota()))
+		def := tolokatest.TaskQuota()
+		taskQuota.PerMinute = cmp.Or(taskQuota.PerMinute, def.PerMinute)
+		taskQuota.PerDay = cmp.Or(taskQuota.PerDay, def.PerDay)
+		opts = append(opts, tolokatest.WithSuiteQuota(tolokatest.SuiteQuota()))
+	}
+	opts = append(opts, tolokatest.WithTaskQuota(taskQuota))
+	if *scale != 1 {
+		opts = append(opts, tolokatest.WithClock(tolokatest.NewScaledClock(time.Now(), *scale)))
 	}
 	s, err := tolokatest.Listen(opts...)
 	if err != nil {

@@ -91,3 +91,28 @@ func TestBadFlags(t *testing.T) {
 	assert.Error(t, run(context.Background(), []string{"-addr", "127.0.0.1:0", "-fixtures", "/nonexistent.json"}, io.Discard))
 	assert.Error(t, run(context.Background(), []string{"-nope"}, io.Discard))
 }
+
+func post(t *testing.T, url, body string) int {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "ApiKey tolokatest-credential")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+func TestTaskQuotaFlags(t *testing.T) {
+	t.Parallel()
+	base, stop := start(t, "-task-quota-minute", "3", "-clock-scale", "60")
+	task := `{"pool_id":"1","input_values":{"image":"https://example.com/1.png"}}`
+	url := base + "/tasks?allow_defaults=true&skip_invalid_items=true"
+	assert.Equal(t, http.StatusTooManyRequests, post(t, url, "["+strings.Repeat(task+",", 3)+task+"]"), "4 tasks are over a quota of 3")
+	assert.Equal(t, http.StatusCreated, post(t, url, "["+task+","+task+","+task+"]"))
+	require.NoError(t, stop())
+	assert.Error(t, run(context.Background(), []string{"-clock-scale", "0"}, io.Discard))
+	assert.Error(t, run(context.Background(), []string{"-task-quota-minute", "-1"}, io.Discard))
+}
