@@ -168,7 +168,7 @@ func (c *Client) postAsync(ctx context.Context, collection string, body []byte, 
 	}
 	var op Operation
 	if err := json.Unmarshal(raw, &op); err != nil || (op.ID == "" && op.Status == "") {
-		return nil, fmt.Errorf("toloka: POST /%s: the answer to an async create is not an operation (body %q)", r.path, excerpt(raw))
+		return nil, fmt.Errorf("toloka: POST /%s: the answer to an async create is not an operation (body %q)", r.path, excerpt(c.scrub(raw)))
 	}
 	if op.ID == "" {
 		op.ID = id

@@ -80,9 +80,12 @@
 //     required and unknown fields, type, length, range, allowed values,
 //     pattern, array sizes, url and coordinates syntax. These are advisory
 //     (§14.1): a pool created before a breaking edit of its project validates
-//     against the older version, which the API cannot tell us. They only
-//     refuse what the documented rules refuse, skip field types they do not
-//     know, and can be turned off per call with SkipSpecChecks.
+//     against the older version, which the API cannot tell us. Several of
+//     their codes are inferred (§14.3), so where Toloka's behaviour is
+//     unknown they lean towards accepting: lengths hold under either Java's
+//     UTF-16 count or code points, a pattern must match somewhere in the
+//     value, Java-only pattern syntax and unknown field types are skipped.
+//     SkipSpecChecks turns them off per call.
 //
 // SkipLookups (per call) or WithoutLookups (per client) trusts the server
 // for what only lookups can tell; WithPool and WithProject supply them;

@@ -354,8 +354,21 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Is matches ErrValidation.
-func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
+// Is matches ErrValidation, and ErrTooLarge when a problem is the size of
+// the request (too many items, or values over a byte budget).
+func (e *ValidationError) Is(target error) bool {
+	switch target {
+	case ErrValidation:
+		return true
+	case ErrTooLarge:
+		for _, fe := range e.Errors {
+			if fe.Code == CodeEntityTooLarge || fe.Code == CodeObjectSizeTooLarge {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Indexes returns the distinct item indexes named by the errors, ascending.
 func (e *ValidationError) Indexes() []int {

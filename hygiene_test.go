@@ -374,3 +374,18 @@ func TestDefaultTransportTimeouts(t *testing.T) {
 	assert.Nil(t, own.CheckRedirect)
 	assert.NotNil(t, c2.httpClient.CheckRedirect)
 }
+
+func TestEchoedCredentialIsScrubbedFromErrors(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder("GET", `=~/pools/1$`, httpmock.NewStringResponder(401, `<html>bad header: ApiKey `+secret+`</html>`))
+	mt.RegisterResponder("GET", `=~/pools/2$`, httpmock.NewStringResponder(400, `{"code":"VALIDATION_ERROR","message":"header `+secret+` is odd"}`))
+	mt.RegisterResponder("GET", `=~/pools/3$`, httpmock.NewStringResponder(200, `{"id": "`+secret))
+	c, _ := newTestClient(t, mt, WithRetryPolicy(RetryPolicy{}))
+	for _, id := range []string{"1", "2", "3"} {
+		_, err := c.GetPool(t.Context(), id)
+		require.Error(t, err)
+		assert.NotContains(t, fmt.Sprintf("%v %+v", err, err), secret, id)
+		assert.Contains(t, err.Error(), "[REDACTED]", id)
+	}
+}

@@ -10,10 +10,27 @@ import (
 // valuesSize is the number of bytes values take in a request body, as
 // encodeJSON writes them (no HTML escaping). It walks the common types
 // directly instead of encoding, which made byte-budget checks the largest
-// cost of validation; other types are encoded. What cannot be encoded counts
-// as 0 here and fails when the request is encoded.
+// cost of validation; other types are encoded. A value JSON cannot carry
+// (NaN, ±Inf, a channel, ...) makes the result negative: see unencodable.
 func valuesSize(values Values) int {
 	return jsonSize(map[string]any(values))
+}
+
+// unencodable is the size of a value encoding/json refuses. It is so
+// negative that no sum of real sizes can bring a total containing it back
+// above zero.
+const unencodable = -1 << 40
+
+// unencodableKey returns the first key (in sorted order) of values whose
+// value JSON cannot carry, for the error message.
+func unencodableKey(values Values) string {
+	bad := ""
+	for k, e := range values {
+		if jsonSize(e) < 0 && (bad == "" || k < bad) {
+			bad = k
+		}
+	}
+	return bad
 }
 
 func jsonSize(v any) int {
@@ -85,7 +102,7 @@ func jsonSize(v any) int {
 	}
 	data, err := encodeJSON(v)
 	if err != nil {
-		return 0
+		return unencodable
 	}
 	return len(data)
 }
@@ -99,7 +116,7 @@ func intSize(x int64) int {
 // very small or large magnitudes, which use 'e' with a trimmed exponent.
 func floatSize(f float64, bits int) int {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0
+		return unencodable
 	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 {

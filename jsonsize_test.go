@@ -57,8 +57,12 @@ func TestValuesSizeMatchesEncodingForRandomStrings(t *testing.T) {
 
 func TestValuesSizeOfUnencodable(t *testing.T) {
 	t.Parallel()
-	assert.Zero(t, jsonSize(math.NaN()))
-	assert.Zero(t, jsonSize(make(chan int)))
+	for _, v := range []any{math.NaN(), math.Inf(-1), make(chan int), []any{1, math.Inf(1)}, map[string]any{"a": []any{map[string]any{"b": math.NaN()}}}} {
+		assert.Negative(t, jsonSize(v), "%v", v)
+	}
+	values := Values{"ok": strings.Repeat("x", 1<<20), "bad": math.NaN(), "also": make(chan int)}
+	assert.Negative(t, valuesSize(values), "no amount of valid data hides a bad value")
+	assert.Equal(t, "also", unencodableKey(values), "the first bad key in sorted order")
 }
 
 func TestClassify(t *testing.T) {

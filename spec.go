@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -95,11 +96,13 @@ func compileFields(project, which string, specs map[string]FieldSpec) *fieldSet 
 		for _, a := range fs.AllowedValues {
 			f.allowed.add(a)
 		}
-		if fs.Pattern != "" {
-			// Toloka's backend matches the whole value, as Java's
-			// String.matches does (inferred). A pattern RE2 cannot compile
-			// (lookaround, backreferences) is left to the server.
-			f.pattern, _ = regexp.Compile(`^(?:` + fs.Pattern + `)$`)
+		if fs.Pattern != "" && !javaOnlySyntax(fs.Pattern) {
+			// Whether Toloka matches the whole value (Java's String.matches)
+			// or any part of it is not documented, so the check refuses only
+			// a value in which the pattern matches nowhere: that fails
+			// either way. A pattern RE2 cannot compile (lookaround,
+			// backreferences) is left to the server.
+			f.pattern, _ = regexp.Compile(fs.Pattern)
 		}
 		set.byName[name] = f
 	}
@@ -293,6 +296,22 @@ func (v *validator) checkScalar(i int, f *compiledField, j jvalue) {
 	}
 }
 
+// utf16Len is the length of s in UTF-16 code units, Java's String.length.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// javaOnlySyntax reports pattern syntax that RE2 reads differently from
+// Java's regular expressions (class intersection, POSIX bracket classes),
+// so the SDK leaves such patterns to the server.
+func javaOnlySyntax(pattern string) bool {
+	return strings.Contains(pattern, "&&") || strings.Contains(pattern, "[:")
+}
+
 func arrayHint(f *compiledField) string {
 	if f.array {
 		return " per element"
@@ -302,10 +321,12 @@ func arrayHint(f *compiledField) string {
 
 func (v *validator) checkString(i int, f *compiledField, j jvalue) {
 	if f.minLen != nil || f.maxLen != nil {
-		// Characters are counted as code points; Java's UTF-16 count is never
-		// smaller, so this refuses nothing the server accepts.
+		// Toloka's backend counts characters as Java does, in UTF-16 units,
+		// or perhaps in code points. The minimum is checked against the
+		// larger count (UTF-16) and the maximum against the smaller (code
+		// points), so neither refuses a value the server accepts.
 		n := utf8.RuneCountInString(j.s)
-		if f.minLen != nil && n < *f.minLen {
+		if f.minLen != nil && utf16Len(j.s) < *f.minLen {
 			v.specErr(i, f, CodeStringLengthLessThanMin, []any{*f.minLen}, "it is %d characters long; give at least %d", n, *f.minLen)
 		}
 		if f.maxLen != nil && n > *f.maxLen {

@@ -163,7 +163,8 @@ func createBatch[T any](ctx context.Context, c *Client, collection string, items
 		return nil, fmt.Errorf("toloka: no %s to create", collection)
 	}
 	if len(items) > MaxSyncBatch {
-		return nil, fmt.Errorf("toloka: %d %s in one synchronous request; Toloka takes at most %d: split the batch, or use the async or bulk upload calls", len(items), collection, MaxSyncBatch)
+		return nil, &ValidationError{Errors: []FieldError{{Index: -1, Code: CodeEntityTooLarge, Collection: collection,
+			Message: fmt.Sprintf("%d %s in one synchronous request; Toloka takes at most %d: split the batch, use the async calls (up to %d), or upload any number with UploadTasks / UploadTaskSuites", len(items), collection, MaxSyncBatch, MaxAsyncBatch)}}}
 	}
 	cfg := newCallConfig(opts)
 	send, pick, err := validateBatch(ctx, c, collection, items, cfg)
@@ -176,14 +177,14 @@ func createBatch[T any](ctx context.Context, c *Client, collection string, items
 	}
 	var raw json.RawMessage
 	if err := c.doJSON(ctx, r, &raw, opts); err != nil {
-		return nil, labelFieldErrors(err, collection)
+		return nil, pick.apiError(labelFieldErrors(err, collection))
 	}
 	res, err := decodeBatchResult[T](raw, collection)
 	if err == nil {
 		err = checkIndexes(res, len(send))
 	}
 	if err != nil {
-		return nil, unreadableAnswer(r, fmt.Errorf("toloka: POST /%s: decoding batch result: %w (body %q)", endpointOf(collection), err, excerpt(raw)))
+		return nil, unreadableAnswer(r, fmt.Errorf("toloka: POST /%s: decoding batch result: %w (body %q)", endpointOf(collection), err, excerpt(c.scrub(raw))))
 	}
 	return pick.result(res), nil
 }
@@ -255,6 +256,26 @@ func (p *subset[T]) uploadResults(r *UploadResults) *UploadResults {
 	}
 	p.addRejections(out.ValidationErrors, r.ValidationErrors)
 	return out
+}
+
+// apiError maps the item indexes of a server error about the sent items
+// back to the caller's, and adds the client's own rejections, so one error
+// names every rejected item at its own index.
+func (p *subset[T]) apiError(err error) error {
+	var apiErr *APIError
+	if p == nil || !errors.As(err, &apiErr) {
+		return err
+	}
+	for i, fe := range apiErr.FieldErrors {
+		if fe.Index >= 0 && fe.Index < len(p.original) {
+			apiErr.FieldErrors[i].Index = p.original[fe.Index]
+		}
+	}
+	for _, index := range sortedKeys(p.rejected) {
+		apiErr.FieldErrors = append(apiErr.FieldErrors, p.rejected[index]...)
+	}
+	sortFieldErrors(apiErr.FieldErrors)
+	return err
 }
 
 // addRejections moves the server's rejections, keyed by request index, into

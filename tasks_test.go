@@ -283,7 +283,11 @@ func TestSyncBatchLimits(t *testing.T) {
 	tooMany := make([]Task, MaxSyncBatch+1)
 	_, err = c.CreateTasks(context.Background(), tooMany)
 	require.ErrorContains(t, err, "5001 tasks in one synchronous request; Toloka takes at most 5000")
-	assert.Contains(t, err.Error(), "async or bulk upload")
+	assert.Contains(t, err.Error(), "UploadTasks")
+	assert.ErrorIs(t, err, ErrValidation)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, CodeEntityTooLarge, ve.Errors[0].Code)
 	_, err = c.CreateTaskSuites(context.Background(), make([]TaskSuite, MaxSyncBatch+1))
 	require.ErrorContains(t, err, "5001 task_suites")
 	assert.Zero(t, mt.GetTotalCallCount(), "nothing is sent")
@@ -376,4 +380,22 @@ func TestBatchResultWithForeignIndexIsRefused(t *testing.T) {
 	mt.RegisterResponder(http.MethodPost, ProductionURL+"/tasks", httpmock.NewStringResponder(201, `{"items":{"5":{"id":"x"}}}`))
 	_, err := c.CreateTasks(context.Background(), []Task{{PoolID: "1", InputValues: Values{"a": 1}, Overlap: FiniteOverlap(1)}})
 	require.ErrorContains(t, err, "item index 5, but the request had 1 items")
+}
+
+func TestServerRejectionOfTheSentItemsNamesTheCallersIndexes(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	// Item 0 is rejected by the client and not sent; the server sees the
+	// caller's item 1 as its 0 and rejects the request as a whole.
+	mt.RegisterResponder(http.MethodPost, ProductionURL+"/tasks", httpmock.NewStringResponder(400, `{"code":"VALIDATION_ERROR","message":"Validation failed",
+	  "payload":{"0":{"input_values.a":{"code":"VALUE_NOT_ALLOWED","message":"Unknown field name"}}}}`))
+	_, err := c.CreateTasks(context.Background(), []Task{
+		{PoolID: "1", InputValues: Values{"a": 1}},
+		{PoolID: "1", InputValues: Values{"a": 1}, Overlap: FiniteOverlap(1)},
+	}, CreateOptions{SkipInvalidItems: true})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	require.Len(t, apiErr.FieldErrors, 2)
+	assert.Equal(t, "tasks[0].overlap", apiErr.FieldErrors[0].Path(), "the client's own rejection is kept")
+	assert.Equal(t, "tasks[1].input_values.a", apiErr.FieldErrors[1].Path(), "the server's index 0 is the caller's 1")
 }

@@ -94,9 +94,21 @@ func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any, opts []Call
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return unreadableAnswer(r, fmt.Errorf("toloka: %s /%s: decoding %d response: %w (body %q)", r.method, r.path, resp.StatusCode, err, excerpt(data)))
+		return unreadableAnswer(r, fmt.Errorf("toloka: %s /%s: decoding %d response: %w (body %q)", r.method, r.path, resp.StatusCode, err, excerpt(c.scrub(data))))
 	}
 	return nil
+}
+
+// scrub removes the credential from a response body before any of it can
+// reach an error: a proxy or a broken server may echo the request's headers.
+// Credentials shorter than 8 bytes (test keys) are left alone, as replacing
+// them would mangle ordinary text.
+func (c *Client) scrub(body []byte) []byte {
+	secret := c.credential.value()
+	if len(secret) < 8 || !bytes.Contains(body, []byte(secret)) {
+		return body
+	}
+	return bytes.ReplaceAll(body, []byte(secret), []byte("[REDACTED]"))
 }
 
 // unreadableAnswer classifies a 2xx answer the client cannot read. For a
@@ -234,7 +246,7 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest, n int, buffered boo
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return attemptResult{ctxErr: ctxErr}
 	}
-	apiErr := newAPIError(r.method, "/"+r.path, resp.StatusCode, data)
+	apiErr := newAPIError(r.method, "/"+r.path, resp.StatusCode, c.scrub(data))
 	if apiErr.RequestID != "" {
 		res.requestID = apiErr.RequestID
 	}

@@ -3,6 +3,7 @@ package toloka
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -25,6 +26,7 @@ const (
 	CodeObjectSizeTooLarge    = "OBJECT_SIZE_BYTES_GREATER_THAN_MAX"
 	CodeEmptyObjectNotAllowed = "EMPTY_OBJECT_NOT_ALLOWED"
 	CodeEntityDoesNotExist    = "ENTITY_DOES_NOT_EXIST"
+	CodeInvalidValue          = "INVALID_VALUE"
 )
 
 // SkipValidation sends the call without the SDK's checks and without their
@@ -108,8 +110,6 @@ type CheckEnv struct {
 	// fake) or every pool the request names that exists (the client after
 	// its lookups).
 	RequirePools bool
-	// Sync applies the cap of MaxSyncBatch items of a synchronous request.
-	Sync bool
 }
 
 // CheckTasks reports every problem Toloka would refuse in tasks sent in one
@@ -117,7 +117,6 @@ type CheckEnv struct {
 // §14). It does no I/O and is safe for concurrent use.
 func CheckTasks(tasks []Task, env CheckEnv) []FieldError {
 	v := newValidator(collectionTasks, env)
-	v.count(len(tasks))
 	for i := range tasks {
 		v.task(i, &tasks[i])
 	}
@@ -129,7 +128,6 @@ func CheckTasks(tasks []Task, env CheckEnv) []FieldError {
 // §7, §14). It does no I/O and is safe for concurrent use.
 func CheckTaskSuites(suites []TaskSuite, env CheckEnv) []FieldError {
 	v := newValidator(collectionTaskSuites, env)
-	v.count(len(suites))
 	for i := range suites {
 		v.suite(i, &suites[i])
 	}
@@ -370,13 +368,6 @@ func (v *validator) finish() []FieldError {
 	return v.errs
 }
 
-// count applies the sync cap (toloka-api.md §2.5).
-func (v *validator) count(n int) {
-	if v.env.Sync && n > MaxSyncBatch {
-		v.add(-1, "", CodeEntityTooLarge, "%d %s in one synchronous request; Toloka takes at most %d: split the batch, or use the async or bulk upload calls", n, v.collection, MaxSyncBatch)
-	}
-}
-
 // target returns what is known about pool id, resolving and compiling once
 // per request.
 func (v *validator) target(id string) *target {
@@ -496,6 +487,8 @@ func (v *validator) suite(i int, s *TaskSuite) {
 	v.overlap(i, s.Overlap, "a task suite")
 	if o := s.IssuingOrderOverride; o != nil {
 		switch {
+		case math.IsNaN(*o):
+			v.add(i, "issuing_order_override", CodeInvalidValue, "issuing_order_override is NaN; use a value from -99999.99999 to 99999.99999")
 		case *o < -99999.99999:
 			v.addP(i, "issuing_order_override", CodeValueLessThanMin, []any{-99999.99999}, "issuing_order_override is %v; use a value from -99999.99999 to 99999.99999", *o)
 		case *o > 99999.99999:
@@ -508,6 +501,8 @@ func (v *validator) suite(i int, s *TaskSuite) {
 	case s.Latitude == nil && s.Longitude != nil:
 		v.add(i, "latitude", CodeValueRequired, "Longitude is set without Latitude: set both, or neither")
 	}
+	v.finite(i, "latitude", s.Latitude)
+	v.finite(i, "longitude", s.Longitude)
 	v.unique(i, "reserved_for", s.ReservedFor)
 	v.unique(i, "unavailable_for", s.UnavailableFor)
 	if s.PoolID != "" {
@@ -520,7 +515,7 @@ func (v *validator) inputValues(i int, values Values, tg *target) {
 		v.add(i, "", CodeValueRequired, "input_values is required and must not be empty: give a value for each input field of the project")
 		return
 	}
-	v.inputBytes += valuesSize(values)
+	v.inputBytes += v.valuesSize(i, values)
 	if tg.spec != nil {
 		v.checkValues(i, values, tg.spec.input, true)
 	}
@@ -531,15 +526,27 @@ func (v *validator) outputValues(i int, values Values, tg *target, known bool) {
 		v.add(i, "output_values", CodeValueRequired, "output_values must hold the answer: a value for each required output field")
 		return
 	}
-	v.outputBytes += valuesSize(values)
+	v.push("output_values")
+	v.outputBytes += v.valuesSize(i, values)
+	defer v.pop(1)
 	if tg.spec != nil {
-		v.push("output_values")
 		// Whether a baseline solution needs every required output field is
 		// undocumented (toloka-api.md §14.4), so only known solutions are
 		// held to it.
 		v.checkValues(i, values, tg.spec.output, known)
-		v.pop(1)
 	}
+}
+
+// valuesSize is the encoded size of values, reporting a value JSON cannot
+// carry (which would otherwise fail the whole request without naming it).
+func (v *validator) valuesSize(i int, values Values) int {
+	n := valuesSize(values)
+	if n >= 0 {
+		return n
+	}
+	key := unencodableKey(values)
+	v.add(i, key, CodeInvalidValue, "%s holds %v, which JSON cannot carry (NaN, ±Inf or a Go value with no JSON form): use a finite number, a string, a bool, a slice or a map", v.at(key), values[key])
+	return 0
 }
 
 func (v *validator) overlap(i int, o Overlap, what string) {
@@ -557,10 +564,19 @@ func (v *validator) overlap(i int, o Overlap, what string) {
 func (v *validator) weight(i int, field string, w *float64) {
 	switch {
 	case w == nil:
+	case math.IsNaN(*w) || math.IsInf(*w, 0):
+		v.add(i, field, CodeInvalidValue, "%s is %v; use a weight from 0 to 1", field, *w)
 	case *w < 0:
 		v.addP(i, field, CodeValueLessThanMin, []any{0}, "%s is %v; use a weight from 0 to 1", field, *w)
 	case *w > 1:
 		v.addP(i, field, CodeValueGreaterThanMax, []any{1}, "%s is %v; use a weight from 0 to 1", field, *w)
+	}
+}
+
+// finite reports a NaN or infinite coordinate, which JSON cannot carry.
+func (v *validator) finite(i int, field string, f *float64) {
+	if f != nil && (math.IsNaN(*f) || math.IsInf(*f, 0)) {
+		v.add(i, field, CodeInvalidValue, "%s is %v; use a finite number of degrees", field, *f)
 	}
 }
 

@@ -2,6 +2,7 @@ package toloka
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -192,13 +193,7 @@ func TestRequestLevelLimits(t *testing.T) {
 	for i := range many {
 		many[i] = validTask()
 	}
-	assert.Empty(t, CheckTasks(many, env), "async requests have no item cap")
-	env.Sync = true
-	errs = CheckTasks(many, env)
-	require.Len(t, errs, 1)
-	assert.Equal(t, -1, errs[0].Index)
-	assert.Equal(t, CodeEntityTooLarge, errs[0].Code)
-	assert.Contains(t, errs[0].Message, "async")
+	assert.Empty(t, CheckTasks(many, env), "the item cap is the sync calls' own check, not a rule of the items")
 }
 
 func TestCheckEnvWithoutPoolsSkipsPoolRules(t *testing.T) {
@@ -220,4 +215,50 @@ func TestProjectWithoutTaskSpecSkipsSpecChecks(t *testing.T) {
 	assert.Zero(t, calls(mt, "GET", "/projects/prj"))
 	assertRulePaths(t, c.ValidateTasks(context.Background(), []Task{tk}),
 		[]string{"tasks[0].input_values.anything VALUE_NOT_ALLOWED"})
+}
+
+func TestValuesJSONCannotCarryAreNamed(t *testing.T) {
+	t.Parallel()
+	nan := math.NaN()
+	tk := validTask()
+	tk.InputValues["score"] = nan
+	tk.KnownSolutions = []KnownSolution{{OutputValues: Values{"color": "gray", "odd": make(chan int)}, CorrectnessWeight: &nan}}
+	s := validSuite()
+	s.IssuingOrderOverride = &nan
+	s.Latitude, s.Longitude = Ptr(math.Inf(1)), Ptr(1.0)
+	var got []string
+	for _, fe := range append(CheckTasks([]Task{validTask(), tk}, CheckEnv{}), CheckTaskSuites([]TaskSuite{s}, CheckEnv{})...) {
+		got = append(got, fe.Path()+" "+fe.Code)
+		assert.NotEmpty(t, fe.Message)
+	}
+	assert.ElementsMatch(t, []string{
+		"tasks[1].input_values.score INVALID_VALUE",
+		"tasks[1].known_solutions[0].output_values.odd INVALID_VALUE",
+		"tasks[1].known_solutions[0].correctness_weight INVALID_VALUE",
+		"task_suites[0].issuing_order_override INVALID_VALUE",
+		"task_suites[0].latitude INVALID_VALUE",
+	}, got)
+}
+
+func TestSpecChecksNeverRefuseWhatTolokaMayAccept(t *testing.T) {
+	t.Parallel()
+	project := &Project{ID: "p", TaskSpec: TaskSpec{InputSpec: map[string]FieldSpec{
+		"emoji":   {Type: FieldString, Required: true, MinLength: Ptr(2), MaxLength: Ptr(1)},
+		"javaish": {Type: FieldString, Required: true, Pattern: `[a-z&&[^e]]+`},
+		"code":    {Type: FieldString, Required: true, Pattern: `[A-Z]{3}`},
+	}, OutputSpec: map[string]FieldSpec{}}}
+	pool := &Pool{ID: "1", ProjectID: "p", MixerConfig: &MixerConfig{RealTasksCount: 1}}
+	env := CheckEnv{Pools: map[string]*Pool{"1": pool}, Projects: map[string]*Project{"p": project}}
+	task := Task{PoolID: "1", Overlap: FiniteOverlap(1), InputValues: Values{
+		"emoji":   "😀",         // 1 code point, 2 UTF-16 units: both bounds hold under one count or the other
+		"javaish": "e",         // Java's class intersection would refuse it; RE2 reads the class differently
+		"code":    "id-ABC-42", // matches in part: a whole-value match is not documented
+	}}
+	assert.Empty(t, CheckTasks([]Task{task}, env))
+
+	task.InputValues["code"] = "abc"
+	errs := CheckTasks([]Task{task}, env)
+	require.Len(t, errs, 1, "a value in which the pattern matches nowhere fails either way")
+	assert.Equal(t, "tasks[0].input_values.code", errs[0].Path())
+	assert.Equal(t, CodePatternMismatch, errs[0].Code)
 }
