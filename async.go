@@ -178,7 +178,8 @@ func (c *Client) postAsync(ctx context.Context, collection string, body []byte, 
 
 // adoptOperation carries on with the operation an earlier attempt created
 // under id (toloka-api.md §2.4): it checks that the operation is an upload of
-// the same kind and, when Toloka has counted them, of as many items.
+// the same kind and, when Toloka has counted them and items > 0, of as many
+// items.
 func (c *Client) adoptOperation(ctx context.Context, id, collection string, items int, conflict *APIError, opts []CallOption) (*Operation, error) {
 	op, err := c.GetOperation(ctx, id, opts...)
 	if err != nil {
@@ -187,7 +188,7 @@ func (c *Client) adoptOperation(ctx context.Context, id, collection string, item
 	if want := operationTypeOf(collection); op.Type != want {
 		return nil, fmt.Errorf("toloka: operation id %s already belongs to a %s operation, not a %s upload: use another id, or none for a fresh one: %w", id, op.Type, want, conflict)
 	}
-	if total := op.Counters().TotalCount; total > 0 && total != int64(items) {
+	if total := op.Counters().TotalCount; items > 0 && total > 0 && total != int64(items) {
 		return nil, fmt.Errorf("toloka: operation id %s already belongs to an upload of %d %s, and this call has %d: use another id: %w", id, total, collection, items, conflict)
 	}
 	return op, nil

@@ -11,6 +11,9 @@ import (
 // UploadProgress is a snapshot of an upload, passed to the OnProgress
 // callback after every batch and once more at the end (Done).
 type UploadProgress struct {
+	// UploadID is the upload's id, the one to rerun with after a crash:
+	// save it from the first call if the upload did not get WithUploadID.
+	UploadID string
 	// Total is the number of items in the source when known in advance (a
 	// slice), else -1.
 	Total int64

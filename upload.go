@@ -439,6 +439,13 @@ func (u *uploader[T]) dispatch(ctx context.Context, p puller[T], encode func(T) 
 		// Decoded items are kept only for validation.
 		keepItems = !u.call.skipValidation
 	)
+	// An item already read but held back for the next batch must not vanish
+	// when the upload stops before that batch exists.
+	defer func() {
+		if carry != nil {
+			u.failUnsent(ctx, carry.index)
+		}
+	}()
 	for ordinal := 0; ; ordinal++ {
 		if ctx.Err() != nil {
 			u.fail(ctx.Err())
@@ -765,6 +772,20 @@ func (u *uploader[T]) rejectUnbatched(index int64, fe FieldError) {
 	u.mu.Unlock()
 }
 
+// failUnsent reports an item that was read but never sent because the
+// upload stopped (ctx done, or StopOnError after a failed batch).
+func (u *uploader[T]) failUnsent(ctx context.Context, index int64) {
+	err := ctx.Err()
+	if err == nil {
+		err = errors.New("toloka: the upload stopped after a failed batch (StopOnError) before this item was sent")
+	}
+	u.mu.Lock()
+	u.sum.Failed++
+	u.emitLocked(ItemResult{Index: index, Status: ItemFailed, Err: err, Batch: -1})
+	u.firstErrLocked(err)
+	u.mu.Unlock()
+}
+
 func (u *uploader[T]) counted(f func(*UploadSummary)) {
 	u.mu.Lock()
 	f(&u.sum)
@@ -784,7 +805,7 @@ func (u *uploader[T]) progressLocked(done bool) {
 	elapsed := u.cfg.clock.Now().Sub(u.start)
 	u.sum.Read = u.read.Load()
 	p := UploadProgress{
-		Total: u.total, Read: u.sum.Read, Sent: u.sum.Sent,
+		UploadID: u.cfg.uploadID, Total: u.total, Read: u.sum.Read, Sent: u.sum.Sent,
 		Created: u.sum.Created, Rejected: u.sum.Rejected, Failed: u.sum.Failed,
 		Batches: u.finished, FailedBatches: u.sum.FailedBatchCount,
 		Elapsed: elapsed, Done: done,

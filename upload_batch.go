@@ -142,12 +142,12 @@ const errNotJSONObject Error = "toloka: encoded item is not a JSON object"
 // its input_values and output_values take: every value under those keys, at
 // any depth (a task's input_values, known_solutions.N.output_values,
 // baseline_solutions.N.output_values; a suite's tasks.N.input_values and
-// tasks.N.known_solutions.N.output_values). Values are counted as
-// encoding/json's default HTML-escaping encoder writes them, which is at
-// least what the request carries (the SDK does not escape HTML) and never
-// less than validate.go's per-request measure, so a batch that fits here
-// also passes validation's budget check. Empty and null values count 0,
-// as in validation, which rejects them instead.
+// tasks.N.known_solutions.N.output_values). Values are counted as the
+// request carries them (the SDK does not escape HTML), which is exactly
+// validate.go's per-request measure, so a batch that fits here passes
+// validation's budget check and an item is never refused for bytes it does
+// not send. Empty and null values count 0, as in validation, which rejects
+// them instead.
 func valueSizes(encoded []byte) (in, out int, err error) {
 	s := sizeScanner{data: encoded}
 	if len(encoded) == 0 || encoded[0] != '{' || !s.value(false) || s.pos != len(encoded) {
@@ -207,7 +207,7 @@ func (s *sizeScanner) object(quiet bool) bool {
 			return false
 		}
 		if measured {
-			n := escapedSize(s.data[start:s.pos])
+			n := encodedSize(s.data[start:s.pos])
 			if key[0] == 'i' {
 				s.in += n
 			} else {
@@ -279,17 +279,10 @@ func (s *sizeScanner) str() bool {
 	}
 }
 
-// escapedSize is the size of an encoded value after HTML escaping: each of
-// < > & becomes a six-byte \u escape. They can only occur inside strings.
-func escapedSize(v []byte) int {
+// encodedSize is the size of an encoded value as the request carries it.
+func encodedSize(v []byte) int {
 	if string(v) == "null" || string(v) == "{}" {
 		return 0
 	}
-	n := len(v)
-	for _, c := range v {
-		if c == '<' || c == '>' || c == '&' {
-			n += 5
-		}
-	}
-	return n
+	return len(v)
 }

@@ -8,15 +8,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// escapedValuesSize is validate.go's measure of main: encoding/json's default,
-// HTML-escaping encoding of the values.
-func escapedValuesSize(t *testing.T, v Values) int {
+// requestValuesSize is what the values take in a request body (no HTML
+// escaping), validate.go's measure.
+func requestValuesSize(t *testing.T, v Values) int {
 	t.Helper()
 	if len(v) == 0 {
 		return 0
 	}
-	data, err := json.Marshal(v)
+	data, err := marshalJSON(v)
 	require.NoError(t, err)
+	assert.Equal(t, len(data), valuesSize(v), "validation measures the same bytes")
 	return len(data)
 }
 
@@ -47,12 +48,12 @@ func TestValueSizesMatchValidation(t *testing.T) {
 		require.NoError(t, err, "task %d", i)
 		wantOut := 0
 		for _, ks := range task.KnownSolutions {
-			wantOut += escapedValuesSize(t, ks.OutputValues)
+			wantOut += requestValuesSize(t, ks.OutputValues)
 		}
 		for _, bs := range task.BaselineSolutions {
-			wantOut += escapedValuesSize(t, bs.OutputValues)
+			wantOut += requestValuesSize(t, bs.OutputValues)
 		}
-		assert.Equal(t, escapedValuesSize(t, task.InputValues), in, "task %d input", i)
+		assert.Equal(t, requestValuesSize(t, task.InputValues), in, "task %d input", i)
 		assert.Equal(t, wantOut, out, "task %d output", i)
 	}
 
@@ -64,8 +65,8 @@ func TestValueSizesMatchValidation(t *testing.T) {
 	require.NoError(t, err)
 	in, out, err := valueSizes(encoded)
 	require.NoError(t, err)
-	assert.Equal(t, escapedValuesSize(t, odd)+escapedValuesSize(t, Values{"image": "<img>"}), in)
-	assert.Equal(t, escapedValuesSize(t, Values{"r": "&"}), out)
+	assert.Equal(t, requestValuesSize(t, odd)+requestValuesSize(t, Values{"image": "<img>"}), in)
+	assert.Equal(t, requestValuesSize(t, Values{"r": "&"}), out)
 }
 
 func TestValueSizesRejectsWhatIsNotAnObject(t *testing.T) {

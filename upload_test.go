@@ -8,6 +8,7 @@ import (
 	"iter"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -611,4 +612,52 @@ func TestUploadErrorMessage(t *testing.T) {
 	assert.Equal(t, "rejected", ItemRejected.String())
 	assert.Equal(t, "failed", ItemFailed.String())
 	assert.Equal(t, "ItemStatus(9)", ItemStatus(9).String())
+}
+
+// An item read but held back because it did not fit the open batch's byte
+// budget must still be reported when the upload stops before its batch.
+func TestUploadStopKeepsTheCarriedItem(t *testing.T) {
+	t.Parallel()
+	big := func(n int) []Task {
+		tasks := make([]Task, n)
+		for i := range tasks {
+			tasks[i] = Task{PoolID: "1", Overlap: FiniteOverlap(1), InputValues: Values{"image": "https://example.com/" + strings.Repeat("x", 400<<10) + strconv.Itoa(i)}}
+		}
+		return tasks
+	}
+	for _, stopOnError := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		clk := newUploadFakeClock()
+		fake := newFakeToloka(t, clk)
+		if stopOnError {
+			fake.failBatch = func(*uploadBatch) (bool, bool) { return true, false }
+		} else {
+			fake.before = func(*uploadBatch) { cancel() }
+		}
+		res := newResults()
+		opts := []UploadOption{WithConcurrency(1), withRunner(fake.run), withClock(clk), OnResult(res.add), WithCallOptions(SkipValidation())}
+		if stopOnError {
+			opts = append(opts, StopOnError())
+		}
+		sum, err := testClient(t).UploadTasks(ctx, TasksFromSlice(big(10)), opts...)
+		cancel()
+		require.ErrorIs(t, err, ErrUploadIncomplete, "stopOnError=%v", stopOnError)
+		assert.Equal(t, sum.Read, sum.Created+sum.Rejected+sum.Failed, "stopOnError=%v: every item read is settled", stopOnError)
+		assert.Len(t, res.by, int(sum.Read), "stopOnError=%v: every item read has a result", stopOnError)
+		assert.Greater(t, sum.Read, int64(2), "the third item was read and carried")
+	}
+}
+
+func TestUploadProgressCarriesTheUploadID(t *testing.T) {
+	t.Parallel()
+	clk := newUploadFakeClock()
+	fake := newFakeToloka(t, clk)
+	var ids []string
+	sum, err := testClient(t).UploadTasks(context.Background(), TasksFromSlice(imageTasks(12)), WithBatchSize(5),
+		withRunner(fake.run), withClock(clk), OnProgress(func(p UploadProgress) { ids = append(ids, p.UploadID) }))
+	require.NoError(t, err)
+	require.NotEmpty(t, ids)
+	for _, id := range ids {
+		assert.Equal(t, sum.UploadID, id, "a crashing process can save the generated id from its first progress call")
+	}
 }

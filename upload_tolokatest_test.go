@@ -334,3 +334,34 @@ func tasksFor(n int) []toloka.Task {
 	}
 	return tasks
 }
+
+// A rerun whose batches carry other items than the first run's (here the
+// first run's validation left an item out, the rerun skips validation) still
+// picks up the first run's operations: the created tasks are reported with
+// their ids, nothing is created twice, and the item the old operation never
+// carried is reported as failed, not lost.
+func TestUploadRerunWithDifferentBatches(t *testing.T) {
+	t.Parallel()
+	s, c := newUploadServer(t, toloka.RetryPolicy{})
+	tasks := tasksFor(5)
+	tasks[2].InputValues["image"] = imageURL(2, true) // refused by the client's url check
+	opts := func(extra ...toloka.UploadOption) []toloka.UploadOption {
+		return append([]toloka.UploadOption{toloka.WithUploadID("rerun-different-batches"),
+			toloka.WithCallOptions(toloka.CreateOptions{AllowDefaults: true}, fastWaits())}, extra...)
+	}
+	sum, err := c.UploadTasks(context.Background(), toloka.TasksFromSlice(tasks), opts()...)
+	require.NoError(t, err)
+	require.EqualValues(t, 4, sum.Created)
+	require.EqualValues(t, 1, sum.Rejected)
+
+	rerun := newResults()
+	sum2, err := c.UploadTasks(context.Background(), toloka.TasksFromSlice(tasks),
+		append(opts(toloka.OnResult(rerun.add)), toloka.WithCallOptions(toloka.SkipValidation()))...)
+	require.ErrorIs(t, err, toloka.ErrUploadIncomplete)
+	assert.EqualValues(t, 4, sum2.Created, "the first run's tasks are picked up")
+	assert.EqualValues(t, 1, sum2.Failed)
+	got := rerun.single(t)
+	assert.Equal(t, toloka.ItemFailed, got[2].Status)
+	assert.ErrorContains(t, got[2].Err, "reported no outcome")
+	assert.Equal(t, 4, s.TaskCount("1"), "nothing was created twice")
+}

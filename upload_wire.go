@@ -15,7 +15,12 @@ import (
 // (toloka-api.md §2.4), so no batch is ever created twice.
 func (c *Client) uploadRunner(collection string, cfg *callConfig, opts []CallOption) batchRunner {
 	return func(ctx context.Context, b *uploadBatch) (batchOutcome, error) {
-		op, err := c.postAsync(ctx, collection, b.Body, b.Len(), b.OperationID, cfg, opts)
+		// The item count is not checked against an adopted operation: a
+		// rerun may batch fewer or more items (validation, SkipValidation)
+		// under the same id, and the global __item_idx markers map what that
+		// operation did to this batch's items either way; items it did not
+		// carry are reported as failed.
+		op, err := c.postAsync(ctx, collection, b.Body, 0, b.OperationID, cfg, opts)
 		if err != nil {
 			return batchOutcome{}, err
 		}
