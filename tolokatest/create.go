@@ -123,12 +123,12 @@ func (s *Server) create(kind itemKind, q url.Values, body []byte) (response, *ap
 			return response{}, e
 		}
 	}
-	if e := s.limits.items(kind, n, s.clock.Now()); e != nil {
-		return response{}, e
-	}
 	b := s.prepare(kind, body, raws, single, opts)
 	if len(b.requestErrs) > 0 {
-		return response{}, validationFailed(b.requestErrs)
+		return response{}, validationFailed(b.requestErrs) // refused as a whole: no quota spent
+	}
+	if e := s.limits.items(kind, n, s.clock.Now()); e != nil {
+		return response{}, e
 	}
 	if opts.async {
 		return s.submit(b)

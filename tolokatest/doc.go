@@ -101,7 +101,8 @@
 //     OAUTH_AUTHENTICATION_ERROR; WithReadOnlyCredential adds a credential
 //     whose writes answer 403 ACCESS_DENIED (§8.2). POST without
 //     application/json answers 415.
-//   - Quotas count items, at submission, sync and async alike (§17.4);
+//   - Quotas count items, at submission, sync and async alike (§17.4); a
+//     request refused as a whole (item cap, byte budget) spends none;
 //     over a quota: 429 TOO_MANY_REQUESTS with payload.interval "MIN" or
 //     "DAY" and Retry-After to the end of the window; over WithRateLimit: 429
 //     without payload (§17.2). Retry-After is in real seconds, at least 1.

@@ -327,3 +327,14 @@ func TestConcurrentBatchesOnePool(t *testing.T) {
 	require.NoError(t, json.Unmarshal(call(t, s, "GET", "/tasks?pool_id=21&limit=10000", "").body, &page))
 	assert.Len(t, page.Items, 10000)
 }
+
+func TestRequestRefusedAsAWholeSpendsNoQuota(t *testing.T) {
+	t.Parallel()
+	clock := tolokatest.NewManualClock(t0())
+	s := newFixture(t, tolokatest.WithClock(clock), tolokatest.WithTaskQuota(tolokatest.Quota{PerMinute: 2}))
+	huge := "[" + task(smartPool, "http://"+strings.Repeat("x", 1<<20)) + "," + task(smartPool, "http://y") + "]"
+	r := call(t, s, "POST", "/tasks?allow_defaults=true", huge)
+	require.Equal(t, http.StatusBadRequest, r.status, "over the 1 MiB input budget")
+	two := "[" + task(smartPool, "http://1") + "," + task(smartPool, "http://2") + "]"
+	assert.Equal(t, http.StatusCreated, call(t, s, "POST", "/tasks?allow_defaults=true", two).status, "the refused request used none of the quota")
+}
