@@ -341,7 +341,7 @@ func createAndWait[T any](ctx context.Context, c *Client, collection string, ite
 		return nil, opErr
 	}
 	if logErr != nil {
-		return nil, fmt.Errorf("toloka: operation %s succeeded, but reading its log failed; read it again with ReadUploadResults(ctx, %q, %d): %w", id, id, len(items), logErr)
+		return nil, fmt.Errorf("toloka: operation %s succeeded, but reading its log failed; read it again with ReadUploadResults(ctx, %q, %d) (its indexes count the %d items sent): %w", id, id, len(send), len(send), logErr)
 	}
 	if missing := results.MissingIndexes(len(items)); len(missing) > 0 || len(results.Unmatched) > 0 {
 		return nil, &IncompleteResultsError{OperationID: id, Results: results, Missing: missing}

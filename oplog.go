@@ -322,6 +322,9 @@ func (s *logScanner) object() ([]byte, error) {
 		if len(chunk) == 0 {
 			return nil, unexpectedEOF(err)
 		}
+		if len(s.buf)+len(chunk) > maxLogEntryBytes {
+			return nil, fmt.Errorf("an operation log entry is larger than %d bytes, more than any item Toloka accepts", maxLogEntryBytes)
+		}
 		for i := 0; i < len(chunk); i++ {
 			c := chunk[i]
 			if inString {
@@ -510,6 +513,42 @@ type UploadResults struct {
 	Other []OperationLogEntry
 	// Unmatched holds item entries that could not be placed.
 	Unmatched []UnmatchedLogEntry
+	// Omitted counts entries and field errors not kept because a bound was
+	// reached (see maxKeptLogBytes), so a broken or hostile server cannot
+	// make the client hold an unbounded log; they are counted, not lost
+	// silently.
+	Omitted int
+
+	keptBytes int // of the entries in Other and Unmatched
+}
+
+// Bounds on what an operation log may make the client hold: one entry echoes
+// one item, whose values Toloka limits to 1 MiB of input and 4 MiB of output
+// per request (toloka-api.md §2.5), so larger entries are refused; the
+// entries kept whole (Other, Unmatched) and the field errors per item are
+// capped, the rest counted in Omitted.
+const (
+	maxLogEntryBytes       = 16 << 20
+	maxKeptLogBytes        = 16 << 20
+	maxFieldErrorsPerIndex = 100
+	// maxLogIndexUnknownCount bounds the indexes accepted when the caller
+	// does not know the request's size: far above any upload's 10,000.
+	maxLogIndexUnknownCount = 1 << 20
+)
+
+// keep stores a copy of e in Other or Unmatched while the bound allows.
+func (r *UploadResults) keep(e *OperationLogEntry, reason string, other bool) {
+	size := len(e.Input) + len(e.Output)
+	if r.keptBytes+size > maxKeptLogBytes {
+		r.Omitted++
+		return
+	}
+	r.keptBytes += size
+	if other {
+		r.Other = append(r.Other, cloneEntry(e))
+		return
+	}
+	r.Unmatched = append(r.Unmatched, UnmatchedLogEntry{OperationLogEntry: cloneEntry(e), Reason: reason})
 }
 
 // UnmatchedLogEntry is a log entry about an item that could not be mapped to
@@ -569,18 +608,18 @@ func (c *Client) ReadUploadResults(ctx context.Context, operationID string, item
 func (r *UploadResults) add(e *OperationLogEntry, items int) {
 	raw, hasMarker := e.marker()
 	if !hasMarker && !isItemStep(e.Type) {
-		r.Other = append(r.Other, cloneEntry(e))
+		r.keep(e, "", true)
 		return
 	}
 	unmatched := func(format string, args ...any) {
-		r.Unmatched = append(r.Unmatched, UnmatchedLogEntry{OperationLogEntry: cloneEntry(e), Reason: fmt.Sprintf(format, args...)})
+		r.keep(e, fmt.Sprintf(format, args...), false)
 	}
 	if !hasMarker {
 		unmatched("the input has no %s marker", ItemIndexKey)
 		return
 	}
 	index, ok := parseIndex(raw)
-	if !ok || (items > 0 && index >= items) {
+	if !ok || (items > 0 && index >= items) || (items <= 0 && index >= maxLogIndexUnknownCount) {
 		if items > 0 {
 			unmatched("the %s marker %s is not an index of the request (0..%d)", ItemIndexKey, raw, items-1)
 		} else {
@@ -589,7 +628,14 @@ func (r *UploadResults) add(e *OperationLogEntry, items int) {
 		return
 	}
 	if !e.Success {
-		r.ValidationErrors[index] = append(r.ValidationErrors[index], e.FieldErrors()...)
+		errs := e.FieldErrors()
+		if room := maxFieldErrorsPerIndex - len(r.ValidationErrors[index]); len(errs) > room {
+			r.Omitted += len(errs) - max(room, 0)
+			errs = errs[:max(room, 0)]
+		}
+		if len(errs) > 0 {
+			r.ValidationErrors[index] = append(r.ValidationErrors[index], errs...)
+		}
 		return
 	}
 	id := e.CreatedID()
@@ -597,7 +643,7 @@ func (r *UploadResults) add(e *OperationLogEntry, items int) {
 	case id == "":
 		// A successful step that created nothing (a passed validation, say)
 		// is not an outcome of the item.
-		r.Other = append(r.Other, cloneEntry(e))
+		r.keep(e, "", true)
 	case dup && prev != id:
 		unmatched("item %d was already reported created as %s", index, prev)
 	default:

@@ -409,3 +409,42 @@ func TestTopLevelValue(t *testing.T) {
 	e.Output = json.RawMessage(`{"task_id":12}`)
 	assert.Empty(t, e.CreatedID())
 }
+
+// A broken or hostile server cannot make the log reader hold unbounded
+// memory: oversized entries are refused, and what is kept whole is capped
+// and counted.
+func TestOperationLogBounds(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	huge := `[{"type":"TASK_CREATE","success":true,"input":{"x":"` + strings.Repeat("a", maxLogEntryBytes) + `"}}]`
+	mt.RegisterResponder(http.MethodGet, ProductionURL+"/operations/huge/log", httpmock.NewStringResponder(200, huge))
+	_, err := c.ReadUploadResults(context.Background(), "huge", 1)
+	require.ErrorContains(t, err, "larger than")
+
+	// Thousands of 16 KiB entries about no item, and of errors for one item.
+	var b strings.Builder
+	b.WriteString("[")
+	big := strings.Repeat("b", 16<<10)
+	for i := range 3000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"type":"POOL_OPEN","success":false,"input":{"pool_id":"%s"},"output":{"code":"EMPTY_POOL","message":"m"}}`, big)
+	}
+	for range 300 {
+		b.WriteString(`,{"type":"TASK_VALIDATE","success":false,"input":{"__item_idx":"0"},"output":{"input_values.a":{"code":"VALUE_REQUIRED","message":"m"}}}`)
+	}
+	b.WriteString(`,{"type":"TASK_CREATE","success":true,"input":{"__item_idx":"999999999"},"output":{"task_id":"t"}}`)
+	b.WriteString("]")
+	mt.RegisterResponder(http.MethodGet, ProductionURL+"/operations/many/log", httpmock.NewStringResponder(200, b.String()))
+	res, err := c.ReadUploadResults(context.Background(), "many", 0)
+	require.NoError(t, err)
+	kept := 0
+	for _, e := range res.Other {
+		kept += len(e.Input) + len(e.Output)
+	}
+	assert.LessOrEqual(t, kept, maxKeptLogBytes)
+	assert.Len(t, res.ValidationErrors[0], maxFieldErrorsPerIndex)
+	assert.Empty(t, res.Created, "an index beyond any upload is not placed")
+	assert.Equal(t, 3000+300+1, len(res.Other)+len(res.Unmatched)+res.Omitted+len(res.ValidationErrors[0]), "every entry is kept or counted")
+}

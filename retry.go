@@ -183,8 +183,9 @@ func newRateLimitError(apiErr *APIError, retryAfter time.Duration, hasRetryAfter
 		e.Interval = strings.ToUpper(strings.TrimSpace(payload.Interval))
 	}
 	switch {
-	case hasRetryAfter:
-		e.RetryAfter = retryAfter
+	case hasRetryAfter && retryAfter > 0:
+		// A Retry-After beyond a day says nothing a day-long quota would not.
+		e.RetryAfter = min(retryAfter, 24*time.Hour)
 	case e.Interval == QuotaMinute:
 		e.RetryAfter = time.Minute
 	case e.Interval == QuotaHour:
@@ -242,11 +243,17 @@ func (p RetryPolicy) judge(r *apiRequest, f failure, retries int, now time.Time,
 	backoffDelay := backoff.FullJitter(p.BaseDelay, p.MaxDelay, retries, rnd)
 	if f.apiErr != nil {
 		status := f.apiErr.StatusCode
-		retryAfter, hasRetryAfter := backoff.ParseRetryAfter(f.header.Get("Retry-After"), now)
+		hinted, hasHint := backoff.ParseRetryAfter(f.header.Get("Retry-After"), now)
+		retryAfter, hasRetryAfter := hinted, hasHint
+		if hasRetryAfter && retryAfter <= 0 {
+			// "0" or a date in the past: no real hint, so the backoff's own
+			// delay keeps the retries from all firing at once.
+			retryAfter = backoffDelay
+		}
 		if status == http.StatusTooManyRequests {
 			// A 429 is a refusal: nothing was applied, so even a sync create
 			// may be resent.
-			rle := newRateLimitError(f.apiErr, retryAfter, hasRetryAfter)
+			rle := newRateLimitError(f.apiErr, hinted, hasHint)
 			var delay time.Duration
 			switch rle.Interval {
 			case "":
@@ -280,6 +287,11 @@ func (p RetryPolicy) judge(r *apiRequest, f failure, retries int, now time.Time,
 		return p.retryAfter(delay, retries, f.err)
 	}
 	if f.permanent {
+		var tooLarge *responseTooLargeError
+		if r.retry == retryUnsafe && errors.As(f.err, &tooLarge) {
+			// Toloka answered 2xx: the items exist, but which is unknown.
+			return verdict{err: &outcomeUnknownError{method: r.method, path: r.path, cause: f.err}}
+		}
 		return verdict{err: f.err}
 	}
 	if r.retry == retryUnsafe && !f.notApplied {

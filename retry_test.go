@@ -674,3 +674,60 @@ func TestSendStreamsTheBody(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	assert.ErrorIs(t, reqCtx.Err(), context.Canceled, "closing the body ends the attempt's timeout context")
 }
+
+// A 2xx answer to a sync create too large to read means the items exist but
+// the client cannot tell which: outcome unknown, never a plain error.
+func TestOversizedAnswerToSyncCreateIsOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder("POST", `=~/tasks$`, httpmock.NewStringResponder(201, `{"items":{"0":{"id":"`+strings.Repeat("x", 128<<10)+`"}}}`))
+	c, _ := newTestClient(t, mt, WithRetryPolicy(testPolicy))
+	c.maxBody = 64 << 10
+	_, err := c.CreateTasks(t.Context(), []Task{{PoolID: "1", InputValues: Values{"a": "b"}, Overlap: FiniteOverlap(1)}}, SkipValidation())
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.ErrorContains(t, err, "response larger than 65536 bytes")
+	assert.Equal(t, 1, mt.GetTotalCallCount(), "not resent")
+}
+
+// net/http may replay a request body by itself when GetBody is set; a sync
+// create must not give it the means, while a safe request keeps it.
+func TestOnlySafeRequestsCanBeReplayedByNetHTTP(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestClient(t, httpmock.NewMockTransport())
+	for _, tc := range []struct {
+		class    retryClass
+		replayed bool
+	}{{retryUnsafe, false}, {retrySafe, true}} {
+		req, err := c.newHTTPRequest(t.Context(), &apiRequest{method: "POST", path: "tasks", body: []byte(`[]`), retry: tc.class}, 1)
+		require.NoError(t, err)
+		assert.Equal(t, tc.replayed, req.GetBody != nil, "class %d", tc.class)
+	}
+}
+
+func TestRetryAfterWithoutARealHint(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	p := RetryPolicy{MaxRetries: 3, BaseDelay: time.Second, MaxDelay: 8 * time.Second, MaxQuotaWait: time.Minute}
+	quota := func(interval, retryAfter string) failure {
+		e := newAPIError("POST", "/tasks", 429, []byte(`{"code":"TOO_MANY_REQUESTS","message":"q","payload":{"interval":"`+interval+`"}}`))
+		h := http.Header{}
+		h.Set("Retry-After", retryAfter)
+		return failure{err: e, apiErr: e, header: h}
+	}
+	past := now.Add(-time.Hour).Format(http.TimeFormat)
+	for _, ra := range []string{"0", past} {
+		v := p.judge(&apiRequest{retry: retrySafe}, quota("", ra), 2, now, 0.5)
+		assert.True(t, v.retry)
+		assert.Equal(t, 2*time.Second, v.delay, "%s: the backoff's delay, not an immediate retry", ra)
+
+		v = p.judge(&apiRequest{retry: retrySafe}, quota("HOUR", ra), 0, now, 0.5)
+		require.False(t, v.retry)
+		var rle *RateLimitError
+		require.ErrorAs(t, v.err, &rle)
+		assert.Equal(t, time.Hour, rle.RetryAfter, "%s: the interval's length, not zero", ra)
+	}
+	v := p.judge(&apiRequest{retry: retrySafe}, quota("DAY", "99999999999"), 0, now, 0.5)
+	var rle *RateLimitError
+	require.ErrorAs(t, v.err, &rle)
+	assert.Equal(t, 24*time.Hour, rle.RetryAfter, "a huge hint is capped")
+}

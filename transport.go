@@ -19,12 +19,13 @@ import (
 type retryClass int
 
 const (
+	// retryUnsafe: sync creates, which have no idempotency key; a repeat of a
+	// request the server applied would create the items twice. It is the
+	// zero value, so a request that forgets to say is never resent blindly.
+	retryUnsafe retryClass = iota
 	// retrySafe: reads, and async creates that carry an operation_id, which
 	// Toloka deduplicates.
-	retrySafe retryClass = iota
-	// retryUnsafe: sync creates, which have no idempotency key; a repeat of a
-	// request the server applied would create the items twice.
-	retryUnsafe
+	retrySafe
 )
 
 // apiRequest is one API call before it is sent.
@@ -270,8 +271,10 @@ func (c *Client) transportFailure(r *apiRequest, actx context.Context, cause err
 }
 
 // newHTTPRequest builds one attempt's request. The body is a fresh reader
-// over the encoded bytes each time, and http.NewRequest sets GetBody, so a
-// redirect or an HTTP/2 retry inside net/http can replay it too.
+// over the encoded bytes each time. http.NewRequest sets GetBody, which lets
+// net/http itself replay the body (a redirect, an HTTP/2 stream reset); a
+// sync create must never be replayed behind the SDK's back, so for it
+// GetBody is cleared and only the retry loop decides.
 func (c *Client) newHTTPRequest(ctx context.Context, r *apiRequest, attempt int) (*http.Request, error) {
 	u := c.baseURL + "/" + r.path
 	if len(r.query) > 0 {
@@ -291,6 +294,9 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *apiRequest, attempt int)
 	req.Header.Set(AttemptHeader, strconv.Itoa(attempt))
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.retry == retryUnsafe {
+		req.GetBody = nil
 	}
 	return req, nil
 }

@@ -113,6 +113,11 @@ type UploadSummary struct {
 	// FailedBatchCount counts all of them.
 	FailedBatches    []FailedBatch
 	FailedBatchCount int
+	// LogEntries lists the first 100 operation log entries about no single
+	// item, such as a failed POOL_OPEN when CreateOptions.OpenPool is set;
+	// LogEntryCount counts all of them.
+	LogEntries    []OperationLogEntry
+	LogEntryCount int
 	// Duration is how long the upload took.
 	Duration time.Duration
 }
@@ -688,6 +693,12 @@ func (u *uploader[T]) validate(ctx context.Context, b *uploadBatch, items []T) (
 
 // report delivers a finished batch's outcomes.
 func (u *uploader[T]) report(b *uploadBatch, out batchOutcome) {
+	u.mu.Lock()
+	u.sum.LogEntryCount += out.OtherCount
+	if room := maxFailedBatchesKept - len(u.sum.LogEntries); room > 0 {
+		u.sum.LogEntries = append(u.sum.LogEntries, out.Other[:min(room, len(out.Other))]...)
+	}
+	u.mu.Unlock()
 	errs := make(map[int][]FieldError, len(out.Errors))
 	for _, fe := range out.Errors {
 		if fe.Index >= 0 && fe.Index < b.Len() {

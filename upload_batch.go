@@ -38,6 +38,11 @@ type batchOutcome struct {
 	// Errors are the field errors of the items Toloka rejected; Index is the
 	// position in the batch.
 	Errors []FieldError
+	// Other are the first log entries about no single item of the batch:
+	// steps such as POOL_OPEN, and entries whose __item_idx names no item of
+	// it; OtherCount counts them all.
+	Other      []OperationLogEntry
+	OtherCount int
 }
 
 // uploadBatch is one request of an upload, encoded and ready to send.

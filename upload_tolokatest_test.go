@@ -365,3 +365,18 @@ func TestUploadRerunWithDifferentBatches(t *testing.T) {
 	assert.ErrorContains(t, got[2].Err, "reported no outcome")
 	assert.Equal(t, 4, s.TaskCount("1"), "nothing was created twice")
 }
+
+// Log entries about no single item (the POOL_OPEN step of open_pool) reach
+// the summary instead of vanishing.
+func TestUploadReportsStepsAboutNoItem(t *testing.T) {
+	t.Parallel()
+	_, c := newUploadServer(t, toloka.RetryPolicy{})
+	sum, err := c.UploadTasks(context.Background(), toloka.TasksFromSlice(tasksFor(7)), toloka.WithBatchSize(5),
+		toloka.WithCallOptions(toloka.CreateOptions{AllowDefaults: true, OpenPool: true}, fastWaits()))
+	require.NoError(t, err)
+	assert.EqualValues(t, 7, sum.Created)
+	require.Equal(t, 1, sum.LogEntryCount, "the first batch opens the pool; the second finds it open")
+	for _, e := range sum.LogEntries {
+		assert.Equal(t, toloka.LogPoolOpen, e.Type)
+	}
+}

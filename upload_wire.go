@@ -35,14 +35,22 @@ func (c *Client) uploadRunner(collection string, cfg *callConfig, opts []CallOpt
 		out := batchOutcome{IDs: make([]string, b.Len())}
 		err = c.readLog(ctx, done.ID, true, opts, func(e *OperationLogEntry) error {
 			index, ok := e.ItemIndex()
-			if !ok {
-				return nil // POOL_OPEN and other steps about no single item
+			pos := -1
+			if ok {
+				pos, ok = b.Position(index)
 			}
-			pos, ok := b.Position(index)
 			if !ok {
-				return nil // not an item of this batch: the uploader reports it as failed
+				// POOL_OPEN and other steps about no single item, or an entry
+				// about no item of this batch: kept for the summary (the
+				// batch's items it does not mention are reported as failed).
+				out.other(e)
+				return nil
 			}
 			if id := e.CreatedID(); id != "" {
+				if prev := out.IDs[pos]; prev != "" && prev != id {
+					out.other(e) // a second id for one item: not silently overwritten
+					return nil
+				}
 				out.IDs[pos] = id
 				return nil
 			}
@@ -56,5 +64,13 @@ func (c *Client) uploadRunner(collection string, cfg *callConfig, opts []CallOpt
 			return batchOutcome{}, fmt.Errorf("toloka: reading the log of operation %s: %w", done.ID, err)
 		}
 		return out, nil
+	}
+}
+
+// other counts an entry about no single item of the batch and keeps the first.
+func (o *batchOutcome) other(e *OperationLogEntry) {
+	o.OtherCount++
+	if len(o.Other) < maxFailedBatchesKept {
+		o.Other = append(o.Other, cloneEntry(e))
 	}
 }

@@ -250,7 +250,7 @@ func (c *Client) waitOperation(ctx context.Context, id string, op *Operation, cf
 				}
 				return nil, waitError(op, timedOut(), ctx.Err())
 			}
-			return nil, fmt.Errorf("toloka: waiting for operation %s: %w", id, err)
+			return nil, fmt.Errorf("toloka: waiting for operation %s failed, though the operation itself may still finish: resume with WaitOperation(ctx, %q): %w", id, id, err)
 		}
 		op = next
 	}

@@ -170,7 +170,9 @@ func TestWaitOperationTimeout(t *testing.T) {
 	})
 	_, err := c.WaitOperation(context.Background(), waitOpID, blockUntilDone, WaitOptions{Timeout: time.Millisecond})
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.ErrorContains(t, err, "operation "+waitOpID+" still RUNNING after waiting 1ms")
+	// Under load the 1 ms deadline may pass before the first poll answers;
+	// the error then says the status is unknown, and names the timeout either way.
+	assert.Regexp(t, "operation "+waitOpID+" still (RUNNING|unknown) after waiting 1ms; resume with WaitOperation", err.Error())
 }
 
 func TestWaitOperationCallerDeadline(t *testing.T) {
