@@ -147,20 +147,21 @@ func normalizeBaseURL(raw string) (string, error) {
 		return "", fmt.Errorf("toloka: base URL %q: %w", raw, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("toloka: base URL %q must start with https:// (or http://)", raw)
+		return "", fmt.Errorf("toloka: base URL %q must start with https:// (or http://)", u.Redacted())
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("toloka: base URL %q has no host", raw)
+		return "", fmt.Errorf("toloka: base URL %q has no host", u.Redacted())
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("toloka: base URL %q must not carry a query, fragment or user info", raw)
+		return "", fmt.Errorf("toloka: base URL %q must not carry a query, fragment or user info", u.Redacted())
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
 // WithEnv configures the client from the environment: the API key from
 // TOLOKA_API_KEY (required), and the API root from TOLOKA_URL or, when that
-// is unset, from TOLOKA_ENV ("production", the default, or "sandbox").
+// is unset, from TOLOKA_ENV ("production" or "sandbox"). With neither set,
+// the base URL stays as the other options made it (ProductionURL by default).
 func WithEnv() Option {
 	return withEnvLookup(os.LookupEnv)
 }
@@ -179,7 +180,10 @@ func withEnvLookup(lookup func(string) (string, bool)) Option {
 		}
 		env, _ := lookup(EnvEnvironment)
 		switch strings.ToLower(strings.TrimSpace(env)) {
-		case "", "production", "prod":
+		case "":
+			// Neither variable is set: keep the base URL the options chose
+			// (ProductionURL unless WithBaseURL came first).
+		case "production", "prod":
 			c.baseURL = ProductionURL
 		case "sandbox":
 			c.baseURL = SandboxURL

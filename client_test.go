@@ -146,6 +146,18 @@ func TestWithEnv(t *testing.T) {
 	}
 }
 
+func TestWithEnvKeepsAnEarlierBaseURLWhenTheEnvironmentNamesNone(t *testing.T) {
+	t.Parallel()
+	lookup := func(k string) (string, bool) { return map[string]string{EnvAPIKey: "k"}[k], k == EnvAPIKey }
+	c, err := NewClient(WithBaseURL(SandboxURL), withEnvLookup(lookup))
+	require.NoError(t, err)
+	assert.Equal(t, SandboxURL, c.BaseURL(), "an unset TOLOKA_ENV must not switch the client to production")
+
+	_, err = NewClient(WithAPIKey(testKey), WithBaseURL("https://user:hunter2@toloka.dev/api/v1"))
+	require.ErrorContains(t, err, "user info")
+	assert.NotContains(t, err.Error(), "hunter2", "a password in a URL is redacted")
+}
+
 func TestWithEnvReadsProcessEnvironment(t *testing.T) {
 	t.Setenv(EnvAPIKey, "from-env")
 	t.Setenv(EnvEnvironment, "sandbox")

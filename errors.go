@@ -339,7 +339,9 @@ type ValidationError struct {
 func (e *ValidationError) Error() string {
 	items := map[int]bool{}
 	for _, fe := range e.Errors {
-		items[fe.Index] = true
+		if fe.Index >= 0 { // -1: about the request as a whole
+			items[fe.Index] = true
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "toloka: %d problem(s) in %d item(s)", len(e.Errors), len(items))

@@ -182,7 +182,7 @@ func TestValidationErrorText(t *testing.T) {
 		{Index: -1, Field: "input_values", Code: CodeObjectSizeTooLarge, Message: "too big", Collection: collectionTasks},
 		{Index: 0, Code: "X", Message: "whole item"},
 	}}
-	assert.Equal(t, "toloka: 4 problem(s) in 3 item(s)\n"+
+	assert.Equal(t, "toloka: 4 problem(s) in 2 item(s)\n"+
 		"\ttasks[3].known_solutions[0].correctness_weight: VALUE_GREATER_THAN_MAX: use a weight from 0 to 1\n"+
 		"\ttasks[3].overlap: VALUE_REQUIRED: set it\n"+
 		"\tinput_values: OBJECT_SIZE_BYTES_GREATER_THAN_MAX: too big\n"+

@@ -270,3 +270,20 @@ func TestOperationCounters(t *testing.T) {
 	assert.False(t, other.IsTerminal(), "unknown statuses are not terminal")
 	assert.Equal(t, OperationCounters{}, other.Counters())
 }
+
+func TestTimestampTextForm(t *testing.T) {
+	t.Parallel()
+	ts := Timestamp{time.Date(2023, 3, 28, 11, 6, 9, 827e6, time.UTC)}
+	text, err := ts.MarshalText()
+	require.NoError(t, err)
+	assert.Equal(t, "2023-03-28T11:06:09.827", string(text))
+	keyed, err := json.Marshal(map[Timestamp]int{ts: 1})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"2023-03-28T11:06:09.827": 1}`, string(keyed), "map keys use the wire form")
+	var back Timestamp
+	require.NoError(t, back.UnmarshalText(text))
+	assert.True(t, ts.Equal(back.Time))
+	require.NoError(t, back.UnmarshalText(nil))
+	assert.True(t, back.IsZero())
+	assert.Error(t, back.UnmarshalText([]byte("soon")))
+}

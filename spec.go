@@ -81,7 +81,12 @@ func compileSpec(p *Project) *compiledSpec {
 	}
 }
 
+// compileFields returns nil for a side the project does not declare (a nil
+// map, as in a hand-built Project with only one side), which skips its checks.
 func compileFields(project, which string, specs map[string]FieldSpec) *fieldSet {
+	if specs == nil {
+		return nil
+	}
 	set := &fieldSet{which: which, project: project, byName: make(map[string]*compiledField, len(specs))}
 	names := make([]string, 0, len(specs))
 	for name, fs := range specs {

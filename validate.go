@@ -517,7 +517,9 @@ func (v *validator) inputValues(i int, values Values, tg *target) {
 	}
 	v.inputBytes += v.valuesSize(i, values)
 	if tg.spec != nil {
-		v.checkValues(i, values, tg.spec.input, true)
+		if tg.spec.input != nil {
+			v.checkValues(i, values, tg.spec.input, true)
+		}
 	}
 }
 
@@ -533,7 +535,9 @@ func (v *validator) outputValues(i int, values Values, tg *target, known bool) {
 		// Whether a baseline solution needs every required output field is
 		// undocumented (toloka-api.md §14.4), so only known solutions are
 		// held to it.
-		v.checkValues(i, values, tg.spec.output, known)
+		if tg.spec.output != nil {
+			v.checkValues(i, values, tg.spec.output, known)
+		}
 	}
 }
 

@@ -262,3 +262,20 @@ func TestSpecChecksNeverRefuseWhatTolokaMayAccept(t *testing.T) {
 	assert.Equal(t, "tasks[0].input_values.code", errs[0].Path())
 	assert.Equal(t, CodePatternMismatch, errs[0].Code)
 }
+
+func TestProjectDeclaringOneSideChecksOnlyThatSide(t *testing.T) {
+	t.Parallel()
+	project := &Project{ID: "p", TaskSpec: TaskSpec{OutputSpec: map[string]FieldSpec{"color": {Type: FieldString, Required: true}}}}
+	pool := &Pool{ID: "1", ProjectID: "p", MixerConfig: &MixerConfig{RealTasksCount: 1, GoldenTasksCount: 1}}
+	env := CheckEnv{Pools: map[string]*Pool{"1": pool}, Projects: map[string]*Project{"p": project}}
+	task := Task{PoolID: "1", Overlap: InfiniteOverlap(), InputValues: Values{"anything": 1},
+		KnownSolutions: []KnownSolution{{OutputValues: Values{"colour": "gray"}}}}
+	var got []string
+	for _, fe := range CheckTasks([]Task{task}, env) {
+		got = append(got, fe.Path()+" "+fe.Code)
+	}
+	assert.Equal(t, []string{
+		"tasks[0].known_solutions[0].output_values.color VALUE_REQUIRED",
+		"tasks[0].known_solutions[0].output_values.colour VALUE_NOT_ALLOWED",
+	}, got, "no input_spec: input values are not judged")
+}

@@ -85,6 +85,24 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + t.String() + `"`), nil
 }
 
+// MarshalText writes the wire form, so text encoders and map keys agree with
+// JSON rather than using time.Time's RFC 3339 with a "Z".
+func (t Timestamp) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText reads a Toloka timestamp; "" leaves it zero.
+func (t *Timestamp) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*t = Timestamp{}
+		return nil
+	}
+	parsed, err := ParseTimestamp(string(text))
+	if err != nil {
+		return err
+	}
+	*t = parsed
+	return nil
+}
+
 // UnmarshalJSON reads a Toloka timestamp; null and "" leave it zero.
 func (t *Timestamp) UnmarshalJSON(data []byte) error {
 	s := string(data)
