@@ -28,8 +28,8 @@ const maxJSONLineBytes = 16 << 20
 
 // Source is the input of an upload: tasks or task suites handed over one at a
 // time, so an upload of any size holds only the batches in flight. Build one
-// with TasksFromSlice, TasksFromSeq, TasksFromJSONL or their TaskSuites
-// counterparts; the zero Source is not usable.
+// with TasksFromSlice, TasksFromSeq, TasksFromSeq2, TasksFromJSONL or their
+// TaskSuites counterparts; the zero Source is not usable.
 //
 // The position of an item in its source is its index in every result. A
 // Source from a slice or a sequence can be uploaded again (to resume); one
@@ -71,6 +71,16 @@ func TasksFromSeq(seq iter.Seq[Task]) TaskSource { return seqSource(seq) }
 
 // TaskSuitesFromSeq uploads the task suites a sequence yields; see TasksFromSeq.
 func TaskSuitesFromSeq(seq iter.Seq[TaskSuite]) TaskSuiteSource { return seqSource(seq) }
+
+// TasksFromSeq2 uploads the tasks a fallible generator yields, such as rows
+// read from a database. A non-nil error stops the upload as a read error of
+// the source does: the items read before it are uploaded and reported, and
+// the upload's error wraps it, so a source that fails part-way is never
+// mistaken for a complete one.
+func TasksFromSeq2(seq iter.Seq2[Task, error]) TaskSource { return seq2Source(seq) }
+
+// TaskSuitesFromSeq2 is TasksFromSeq2 for task suites.
+func TaskSuitesFromSeq2(seq iter.Seq2[TaskSuite, error]) TaskSuiteSource { return seq2Source(seq) }
 
 // TasksFromJSONL uploads tasks read from r as JSON Lines: one task object per
 // line, in the form Toloka uses (the form Task marshals to and unmarshals
@@ -135,6 +145,38 @@ func (p *seqPuller[T]) next() (T, *FieldError, bool) {
 
 func (p *seqPuller[T]) err() error { return nil }
 func (p *seqPuller[T]) stop()      { p.halt() }
+
+func seq2Source[T Task | TaskSuite](seq iter.Seq2[T, error]) Source[T] {
+	return Source[T]{
+		total: -1,
+		open: func() puller[T] {
+			if seq == nil {
+				return &slicePuller[T]{}
+			}
+			next, stop := iter.Pull2(seq)
+			return &seq2Puller[T]{pull: next, halt: stop}
+		},
+	}
+}
+
+type seq2Puller[T any] struct {
+	pull    func() (T, error, bool)
+	halt    func()
+	readErr error
+}
+
+func (p *seq2Puller[T]) next() (T, *FieldError, bool) {
+	item, err, ok := p.pull()
+	if ok && err != nil {
+		p.readErr = err
+		var zero T
+		return zero, nil, false
+	}
+	return item, nil, ok
+}
+
+func (p *seq2Puller[T]) err() error { return p.readErr }
+func (p *seq2Puller[T]) stop()      { p.halt() }
 
 func jsonlSource[T Task | TaskSuite](r io.Reader, what string) Source[T] {
 	return Source[T]{

@@ -191,3 +191,32 @@ func TestSeqSourceStopsTheGeneratorWhenTheUploadStops(t *testing.T) {
 	require.ErrorIs(t, err, ErrUploadIncomplete)
 	<-stopped // the infinite generator was told to stop
 }
+
+func TestSeq2ErrorStopsTheUpload(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("database gone")
+	rows := func(yield func(Task, error) bool) {
+		for i, task := range imageTasks(4) {
+			if !yield(task, nil) {
+				return
+			}
+			if i == 2 {
+				yield(Task{}, boom)
+				return
+			}
+		}
+	}
+	clk := newUploadFakeClock()
+	fake := newFakeToloka(t, clk)
+	sum, err := testClient(t).UploadTasks(context.Background(), TasksFromSeq2(rows), withRunner(fake.run), withClock(clk))
+	require.ErrorIs(t, err, boom, "a failing source is never taken for a complete one")
+	var ue *UploadError
+	require.ErrorAs(t, err, &ue)
+	assert.True(t, ue.Stopped)
+	assert.EqualValues(t, 3, sum.Created, "what was yielded before the error is uploaded")
+
+	suites := func(yield func(TaskSuite, error) bool) { yield(imageSuite(0), nil) }
+	sum, err = testClient(t).UploadTaskSuites(context.Background(), TaskSuitesFromSeq2(suites), withRunner(fake.run), withClock(clk))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, sum.Created)
+}
