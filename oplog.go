@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gotoloka/toloka/internal/jsonscan"
 )
 
 // Types of operation log entries (toloka-api.md §6.2). The set is open:
@@ -316,7 +318,7 @@ type logScanner struct {
 // caller checks the result with json.Valid.
 func (s *logScanner) object() ([]byte, error) {
 	s.buf = s.buf[:0]
-	depth, inString, escaped := 0, false, false
+	var structure jsonscan.Structure
 	for {
 		chunk, err := s.br.Peek(max(s.br.Buffered(), 1))
 		if len(chunk) == 0 {
@@ -325,31 +327,18 @@ func (s *logScanner) object() ([]byte, error) {
 		if len(s.buf)+len(chunk) > maxLogEntryBytes {
 			return nil, fmt.Errorf("an operation log entry is larger than %d bytes, more than any item Toloka accepts", maxLogEntryBytes)
 		}
-		for i := 0; i < len(chunk); i++ {
-			c := chunk[i]
-			if inString {
-				switch {
-				case escaped:
-					escaped = false
-				case c == '\\':
-					escaped = true
-				case c == '"':
-					inString = false
-				}
-				continue
+		for off := 0; ; {
+			i := structure.Next(chunk[off:])
+			if i < 0 {
+				break
 			}
-			switch c {
-			case '"':
-				inString = true
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					s.buf = append(s.buf, chunk[:i+1]...)
-					_, _ = s.br.Discard(i + 1)
-					return s.buf, nil
-				}
+			i += off
+			if c := chunk[i]; (c == '}' || c == ']') && structure.Depth == 0 {
+				s.buf = append(s.buf, chunk[:i+1]...)
+				_, _ = s.br.Discard(i + 1)
+				return s.buf, nil
 			}
+			off = i + 1
 		}
 		s.buf = append(s.buf, chunk...)
 		_, _ = s.br.Discard(len(chunk))

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/gotoloka/toloka"
+	"github.com/gotoloka/toloka/internal/jsonscan"
 )
 
 // createParams are the query parameters of POST /tasks and /task-suites
@@ -158,30 +159,19 @@ func splitBody(body []byte) (raws [][]byte, single bool, e *apiError) {
 	default:
 		return nil, false, &apiError{status: http.StatusBadRequest, code: toloka.CodeValidationError, message: "Request body must be a JSON object or an array of objects"}
 	}
-	depth, start, inString, escaped := 0, -1, false, false
+	var structure jsonscan.Structure
+	start := -1
 	for i, c := range body {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+		if !structure.Step(c) {
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
 		case '{', '[':
-			depth++
-			if depth == 1 {
+			if structure.Depth == 1 {
 				start = i + 1
 			}
 		case '}', ']':
-			depth--
-			if depth == 0 {
+			if structure.Depth == 0 {
 				if item := bytes.TrimSpace(body[start:i]); len(item) > 0 || len(raws) > 0 {
 					raws = append(raws, item)
 				}
@@ -191,12 +181,12 @@ func splitBody(body []byte) (raws [][]byte, single bool, e *apiError) {
 				return raws, false, nil
 			}
 		case ',':
-			if depth == 1 {
+			if structure.Depth == 1 {
 				raws = append(raws, bytes.TrimSpace(body[start:i]))
 				start = i + 1
 			}
 		}
-		if depth < 0 {
+		if structure.Depth < 0 {
 			return nil, false, malformed()
 		}
 	}
