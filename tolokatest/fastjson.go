@@ -272,13 +272,12 @@ func (s *fastScanner) strings() ([]string, bool) {
 }
 
 // solutions reads known_solutions or baseline_solutions: objects with
-// output_values and a weight.
-func (s *fastScanner) solutions(weightKey string) ([]toloka.Values, []*float64, bool) {
+// output_values and a weight, each built into an S by solution.
+func solutions[S any](s *fastScanner, weightKey string, solution func(toloka.Values, *float64) S) ([]S, bool) {
 	if s.peek() == 'n' {
-		return nil, nil, s.literal("null")
+		return nil, s.literal("null")
 	}
-	values := []toloka.Values{}
-	weights := []*float64{}
+	out := []S{}
 	ok := s.elements(func() bool {
 		var ov toloka.Values
 		var w *float64
@@ -303,14 +302,13 @@ func (s *fastScanner) solutions(weightKey string) ([]toloka.Values, []*float64, 
 			}
 			return false
 		})
-		values = append(values, ov)
-		weights = append(weights, w)
+		out = append(out, solution(ov, w))
 		return ok
 	})
 	if !ok {
-		return nil, nil, false
+		return nil, false
 	}
-	return values, weights, true
+	return out, true
 }
 
 // decodeTaskFast reads raw into t and spans; false means "use encoding/json".
@@ -348,28 +346,14 @@ func decodeTaskFast(raw []byte, sraw string, t *toloka.Task, spans *taskSpans) b
 				t.InputValues = m
 			case "known_solutions":
 				field = fKnownSolutions
-				var vs []toloka.Values
-				var ws []*float64
-				vs, ws, ok = s.solutions("correctness_weight")
-				t.KnownSolutions = nil
-				if vs != nil {
-					t.KnownSolutions = make([]toloka.KnownSolution, len(vs))
-					for j := range vs {
-						t.KnownSolutions[j] = toloka.KnownSolution{OutputValues: vs[j], CorrectnessWeight: ws[j]}
-					}
-				}
+				t.KnownSolutions, ok = solutions(&s, "correctness_weight", func(v toloka.Values, w *float64) toloka.KnownSolution {
+					return toloka.KnownSolution{OutputValues: v, CorrectnessWeight: w}
+				})
 			case "baseline_solutions":
 				field = fBaseline
-				var vs []toloka.Values
-				var ws []*float64
-				vs, ws, ok = s.solutions("confidence_weight")
-				t.BaselineSolutions = nil
-				if vs != nil {
-					t.BaselineSolutions = make([]toloka.BaselineSolution, len(vs))
-					for j := range vs {
-						t.BaselineSolutions[j] = toloka.BaselineSolution{OutputValues: vs[j], ConfidenceWeight: ws[j]}
-					}
-				}
+				t.BaselineSolutions, ok = solutions(&s, "confidence_weight", func(v toloka.Values, w *float64) toloka.BaselineSolution {
+					return toloka.BaselineSolution{OutputValues: v, ConfidenceWeight: w}
+				})
 			case "message_on_unknown_solution":
 				field = fMessage
 				if s.peek() == 'n' {
