@@ -310,11 +310,10 @@ func TestReadUploadResultsAllocations(t *testing.T) {
 	assert.LessOrEqual(t, allocs/n, 4.0, "allocations per entry")
 }
 
-// BenchmarkReadUploadResults100k reads a 100,000-entry (23 MiB) log
-// through the client (httpmock transport) and maps it by index; it reports
-// bytes allocated per log entry and the heap the results keep.
-func BenchmarkReadUploadResults100k(b *testing.B) {
-	const n = 100000
+// logBenchClient serves an n-entry log to a client from memory, so the
+// benchmarks measure the reader, not the transport.
+func logBenchClient(b *testing.B, n int) ([]byte, *Client) {
+	b.Helper()
 	log := makeLog(n)
 	mt := httpmock.NewMockTransport()
 	mt.RegisterResponder(http.MethodGet, ProductionURL+"/operations/"+waitOpID+"/log", func(*http.Request) (*http.Response, error) {
@@ -323,12 +322,24 @@ func BenchmarkReadUploadResults100k(b *testing.B) {
 	c, err := NewClient(WithAPIKey(testKey), WithTransport(mt))
 	require.NoError(b, err)
 	b.SetBytes(int64(len(log)))
+	return log, c
+}
+
+// BenchmarkReadUploadResults100k reads a 100,000-entry (23 MiB) log
+// through the client (httpmock transport) and maps it by index; it reports
+// bytes allocated per log entry and the heap the results keep.
+func BenchmarkReadUploadResults100k(b *testing.B) {
+	const n = 100000
+	log, c := logBenchClient(b, n)
 	b.ReportAllocs()
 	var base, before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&base)
 	before = base
-	var res *UploadResults
+	var (
+		res *UploadResults
+		err error
+	)
 	for b.Loop() {
 		res, err = c.ReadUploadResults(context.Background(), waitOpID, n)
 		if err != nil || len(res.Created) != n {
@@ -350,14 +361,7 @@ func BenchmarkReadUploadResults100k(b *testing.B) {
 // iterator, which hands out entries the caller may keep.
 func BenchmarkOperationLog100k(b *testing.B) {
 	const n = 100000
-	log := makeLog(n)
-	mt := httpmock.NewMockTransport()
-	mt.RegisterResponder(http.MethodGet, ProductionURL+"/operations/"+waitOpID+"/log", func(*http.Request) (*http.Response, error) {
-		return &http.Response{StatusCode: 200, Body: io.NopCloser(bytes.NewReader(log)), Header: http.Header{}}, nil
-	})
-	c, err := NewClient(WithAPIKey(testKey), WithTransport(mt))
-	require.NoError(b, err)
-	b.SetBytes(int64(len(log)))
+	_, c := logBenchClient(b, n)
 	b.ReportAllocs()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
